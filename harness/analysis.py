@@ -1,0 +1,78 @@
+"""Summaries of episodes for the terminal: how conversations ended, per agent and persona."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from statistics import mean
+from typing import Any
+
+
+def _group(episodes: Iterable[dict[str, Any]], *keys: str) -> dict[tuple, list[dict[str, Any]]]:
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for ep in episodes:
+        groups[tuple(ep[k] for k in keys)].append(ep)
+    return dict(sorted(groups.items()))
+
+
+def _rate(eps: list[dict[str, Any]], key: str) -> float:
+    return mean(1.0 if e["outcome"][key] else 0.0 for e in eps)
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def outcome_rows(episodes: list[dict[str, Any]], by: tuple[str, ...]) -> list[list[str]]:
+    rows = []
+    for key, eps in _group(episodes, *by).items():
+        reasons = defaultdict(int)
+        for e in eps:
+            reasons[e["end_reason"]] += 1
+        rows.append(
+            [
+                *map(str, key),
+                str(len(eps)),
+                f"{mean(e['outcome']['anger_start'] for e in eps):.1f}",
+                f"{mean(e['outcome']['anger_end'] for e in eps):.1f}",
+                f"{_rate(eps, 'resolved'):.0%}",
+                f"{_rate(eps, 'hung_up'):.0%}",
+                f"{mean(e['outcome']['turns'] for e in eps):.1f}",
+                ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())),
+            ]
+        )
+    return rows
+
+
+def outcome_table(episodes: list[dict[str, Any]], by: tuple[str, ...] = ("agent",)) -> str:
+    header = [*by, "n", "anger start", "anger end", "resolved", "hung up", "turns", "ended by"]
+    return format_table(header, outcome_rows(episodes, by))
+
+
+def separation(episodes: list[dict[str, Any]], good: str, bad: str) -> list[dict[str, Any]]:
+    """Per persona, mean final anger of a good and a bad agent: does the simulator tell them apart?"""
+    by_persona = _group([e for e in episodes if e["agent"] in (good, bad)], "persona_id")
+    out = []
+    for (persona,), eps in by_persona.items():
+        g = [e["outcome"]["anger_end"] for e in eps if e["agent"] == good]
+        b = [e["outcome"]["anger_end"] for e in eps if e["agent"] == bad]
+        if g and b:
+            out.append(
+                {
+                    "persona": persona,
+                    "good": mean(g),
+                    "bad": mean(b),
+                    "separated": mean(g) < mean(b),
+                }
+            )
+    return out
+
+
+def separation_table(rows: list[dict[str, Any]], good: str, bad: str) -> str:
+    body = [
+        [r["persona"], f"{r['good']:.1f}", f"{r['bad']:.1f}", "yes" if r["separated"] else "NO"]
+        for r in rows
+    ]
+    return format_table(["persona", f"{good} anger", f"{bad} anger", "good < bad"], body)

@@ -1,0 +1,60 @@
+"""The behaviour taxonomy shared by the appraisal, the customer simulator and the judge.
+
+Names here are the vocabulary of persona `reactions`, rubric `evidence_behaviours` and
+`penalty_behaviours`; the JSON Schemas enumerate the same names (a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Polarity = Literal["positive", "negative"]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    name: str
+    polarity: Polarity
+    description: str
+
+
+_TAXONOMY: tuple[Behaviour, ...] = (
+    Behaviour("acknowledge_feelings", "positive", "names or validates the customer's emotion"),
+    Behaviour("apologise", "positive", "a sincere, specific apology"),
+    Behaviour("take_ownership", "positive", "commits personally to handling the problem"),
+    Behaviour("paraphrase", "positive", "restates the customer's problem in its own words"),
+    Behaviour("ask_clarifying_question", "positive", "asks for a detail needed to help"),
+    Behaviour("offer_solution", "positive", "proposes a concrete remedy"),
+    Behaviour("offer_choices", "positive", "lets the customer choose between options"),
+    Behaviour("set_expectation", "positive", "says what happens next and when"),
+    Behaviour(
+        "explain_policy_with_alternative",
+        "positive",
+        "explains a limit of policy and offers what can be done instead",
+    ),
+    Behaviour(
+        "set_boundary_respectfully",
+        "positive",
+        "asks calmly for respectful language, keeps helping",
+    ),
+    Behaviour("escalate_to_supervisor", "positive", "hands over to a supervisor or specialist"),
+    Behaviour(
+        "confirm_resolution", "positive", "checks the customer is satisfied with the outcome"
+    ),
+    Behaviour("thank_customer", "positive", "thanks the customer for patience or information"),
+    Behaviour("dismiss", "negative", "minimises the feeling, e.g. 'calm down'"),
+    Behaviour("blame_customer", "negative", "puts the fault on the customer"),
+    Behaviour("argue", "negative", "contradicts or argues with the customer"),
+    Behaviour("jargon", "negative", "internal or technical terms the customer cannot follow"),
+    Behaviour("refuse_without_alternative", "negative", "says no with nothing offered instead"),
+    Behaviour("over_apologise", "negative", "repeated, empty apologies in place of help"),
+    Behaviour("unnecessary_transfer_or_hold", "negative", "passes the customer on to escape"),
+    Behaviour("ignore_question", "negative", "does not answer what the customer asked"),
+    Behaviour("rude_or_sarcastic", "negative", "insults, mocks or is sarcastic"),
+)
+
+BEHAVIOURS: dict[str, Behaviour] = {b.name: b for b in _TAXONOMY}
+POSITIVE: frozenset[str] = frozenset(b.name for b in _TAXONOMY if b.polarity == "positive")
+NEGATIVE: frozenset[str] = frozenset(b.name for b in _TAXONOMY if b.polarity == "negative")
+NAMES: tuple[str, ...] = tuple(b.name for b in _TAXONOMY)

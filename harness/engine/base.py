@@ -1,0 +1,189 @@
+"""The one interface every language-model call goes through.
+
+Episodes are asyncio tasks that `await engine.generate(request)`. A `BatchingEngine` gathers the
+requests that arrive together and hands them to its backend as one batch, in a worker thread so
+that the event loop keeps running. Backends that are servers (OpenAI-compatible) implement
+`generate` directly and bound their own concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol
+
+FinishReason = Literal["stop", "length", "error"]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Per-request sampling settings. temperature 0 is greedy decoding."""
+
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_new_tokens: int = 64
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Request:
+    """A raw-text continuation (`prompt`) or a chat (`messages`), never both."""
+
+    sampling: Sampling
+    prompt: str | None = None
+    messages: tuple[dict[str, str], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("a Request has either a prompt or messages")
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: FinishReason
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+
+
+@dataclass
+class EngineStats:
+    """What the engine did, for run summaries and benchmarks."""
+
+    requests: int = 0
+    batches: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_seconds: float = 0.0
+    batch_sizes: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        sizes = self.batch_sizes
+        return {
+            "requests": self.requests,
+            "batches": self.batches,
+            "mean_batch_size": round(sum(sizes) / len(sizes), 2) if sizes else 0.0,
+            "max_batch_size": max(sizes, default=0),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "model_seconds": round(self.model_seconds, 3),
+        }
+
+
+class Engine(Protocol):
+    """What episodes, agents and the judge see of a model."""
+
+    name: str
+    stats: EngineStats
+
+    async def generate(self, request: Request) -> Completion: ...
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance for the run manifest: backend, model id, weight file hashes."""
+        ...
+
+    def supports_chat(self) -> bool: ...
+
+
+class BatchBackend(Protocol):
+    """A model that generates a batch of requests at once (blocking; run in a worker thread)."""
+
+    max_batch_size: int
+
+    def generate_batch(self, requests: Sequence[Request]) -> list[Completion]: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def supports_chat(self) -> bool: ...
+
+
+@dataclass
+class _Pending:
+    request: Request
+    future: asyncio.Future[Completion]
+
+
+class BatchingEngine:
+    """Collects concurrent requests into batches for a `BatchBackend`.
+
+    A batch is dispatched once the event loop has settled: every episode that could run has run
+    up to its next model call. Because episode code between model calls runs on the event loop,
+    the batches (and so the results) do not depend on timing, and the same seeds give the same
+    transcripts.
+    """
+
+    # yields to the loop before dispatching; a few are needed when an episode's step awaits
+    # through nested tasks before its next request
+    _SETTLE_YIELDS = 4
+
+    def __init__(self, name: str, backend: BatchBackend) -> None:
+        self.name = name
+        self.backend = backend
+        self.stats = EngineStats()
+        self._queue: list[_Pending] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return self.backend.describe()
+
+    def supports_chat(self) -> bool:
+        return self.backend.supports_chat()
+
+    async def generate(self, request: Request) -> Completion:
+        loop = asyncio.get_running_loop()
+        pending = _Pending(request, loop.create_future())
+        self._queue.append(pending)
+        if self._worker is None or self._worker.done():
+            self._worker = loop.create_task(self._drain())
+        return await pending.future
+
+    async def _settle(self) -> None:
+        stable = 0
+        seen = len(self._queue)
+        while stable < self._SETTLE_YIELDS:
+            await asyncio.sleep(0)
+            stable = stable + 1 if len(self._queue) == seen else 0
+            seen = len(self._queue)
+
+    async def _drain(self) -> None:
+        while self._queue:
+            await self._settle()
+            limit = max(1, self.backend.max_batch_size)
+            batch, self._queue = self._queue[:limit], self._queue[limit:]
+            requests = [p.request for p in batch]
+            started = time.perf_counter()
+            try:
+                results = await asyncio.to_thread(self.backend.generate_batch, requests)
+            except Exception as exc:  # a failed batch fails its requests, not the engine
+                for p in batch:
+                    if not p.future.done():
+                        p.future.set_exception(exc)
+                continue
+            self._record(requests, results, time.perf_counter() - started)
+            for p, result in zip(batch, results, strict=True):
+                if not p.future.done():
+                    p.future.set_result(result)
+
+    def _record(self, requests: list[Request], results: list[Completion], seconds: float) -> None:
+        self.stats.requests += len(requests)
+        self.stats.batches += 1
+        self.stats.batch_sizes.append(len(requests))
+        self.stats.model_seconds += seconds
+        self.stats.prompt_tokens += sum(r.prompt_tokens for r in results)
+        self.stats.completion_tokens += sum(r.completion_tokens for r in results)
+
+
+def with_seed(sampling: Sampling, seed: int) -> Sampling:
+    return replace(sampling, seed=seed)
+
+
+def apply_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    """Cut `text` at the first stop string; report whether one was found."""
+    cut = min((i for s in stop if (i := text.find(s)) != -1), default=-1)
+    if cut == -1:
+        return text, False
+    return text[:cut], True

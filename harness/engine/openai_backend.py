@@ -1,0 +1,145 @@
+"""Any OpenAI-compatible server: vLLM, SGLang, Ollama, llama.cpp server, `transformers serve`,
+hosted APIs. Spec: `openai:<base url>#<model>`, e.g. `openai:http://127.0.0.1:8000/v1#qwen`.
+
+The server does the batching; this client bounds how many requests it has in flight, times
+them out, and retries connection errors, 429 and 5xx answers with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+import httpx
+
+from harness.engine.base import Completion, EngineStats, Request, apply_stop
+from harness.engine.registry import ModelOptions
+from harness.errors import DeescError
+
+RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+MAX_STOP_SEQUENCES = 4  # the OpenAI API's limit; the rest are applied here
+
+
+class EngineError(DeescError):
+    """A model call failed after its retries."""
+
+
+class OpenAIEngine:
+    def __init__(self, base_url: str, model: str, options: ModelOptions) -> None:
+        self.name = options.spec
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.options = options
+        self.stats = EngineStats()
+        self._max_concurrency = options.max_concurrency
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self.backoff_base_s = 0.5
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "openai", "base_url": self.base_url, "model": self.model}
+
+    def supports_chat(self) -> bool:
+        return True
+
+    def _limit(self) -> asyncio.Semaphore:
+        """A semaphore of the running loop (asyncio primitives are bound to one loop)."""
+        loop = asyncio.get_running_loop()
+        if getattr(self, "_sem_loop", None) is not loop:
+            self._semaphore = asyncio.Semaphore(self._max_concurrency)
+            self._sem_loop = loop
+        return self._semaphore
+
+    def _headers(self) -> dict[str, str]:
+        key = os.environ.get(self.options.api_key_env)
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def _client_for_loop(self) -> httpx.AsyncClient:
+        # an httpx client belongs to the event loop it was made in; each asyncio.run gets its own
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client.is_closed or self._client_loop is not loop:
+            self._client = httpx.AsyncClient(
+                timeout=self.options.timeout_s, headers=self._headers()
+            )
+            self._client_loop = loop
+        return self._client
+
+    def _payload(self, request: Request) -> tuple[str, dict[str, Any]]:
+        s = request.sampling
+        body: dict[str, Any] = {
+            "model": self.model,
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "max_tokens": s.max_new_tokens,
+            "seed": s.seed,
+        }
+        if s.stop:
+            body["stop"] = list(s.stop[:MAX_STOP_SEQUENCES])
+        if request.messages is not None:
+            return "/chat/completions", {**body, "messages": list(request.messages)}
+        return "/completions", {**body, "prompt": request.prompt}
+
+    async def generate(self, request: Request) -> Completion:
+        path, body = self._payload(request)
+        url = self.base_url + path
+        last_error = ""
+        async with self._limit():
+            for attempt in range(self.options.max_retries + 1):
+                if attempt:
+                    await asyncio.sleep(self.backoff_base_s * 2 ** (attempt - 1))
+                started = time.perf_counter()
+                try:
+                    response = await self._client_for_loop().post(url, json=body)
+                except httpx.TimeoutException:
+                    last_error = f"timed out after {self.options.timeout_s}s"
+                    continue
+                except httpx.TransportError as exc:
+                    last_error = f"connection failed: {exc}"
+                    continue
+                finally:
+                    self.stats.model_seconds += time.perf_counter() - started
+                if response.status_code in RETRYABLE_STATUS:
+                    last_error = f"HTTP {response.status_code}: {response.text[:200]}"
+                    continue
+                if response.status_code != 200:
+                    raise EngineError(f"{url}: HTTP {response.status_code}: {response.text[:300]}")
+                return self._parse(url, response, request)
+        raise EngineError(f"{url}: {last_error} ({self.options.max_retries} retries)")
+
+    def _parse(self, url: str, response: httpx.Response, request: Request) -> Completion:
+        try:
+            data = response.json()
+            choice = data["choices"][0]
+            text = choice["message"]["content"] if "message" in choice else choice["text"]
+            if not isinstance(text, str):
+                raise TypeError("content is not a string")
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise EngineError(f"{url}: not an OpenAI-style completion ({exc})") from None
+        text, stopped = apply_stop(text, request.sampling.stop)
+        usage = data.get("usage") or {}
+        finish = "stop" if stopped or choice.get("finish_reason") == "stop" else "length"
+        self.stats.requests += 1
+        self.stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+        self.stats.completion_tokens += int(usage.get("completion_tokens") or 0)
+        return Completion(
+            text,
+            finish,
+            int(usage.get("prompt_tokens") or 0),
+            int(usage.get("completion_tokens") or 0),
+        )
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def build_openai_backend(target: str, options: ModelOptions) -> OpenAIEngine:
+    base_url, sep, model = target.partition("#")
+    if not sep or not model or not base_url.startswith(("http://", "https://")):
+        raise DeescError(
+            f"openai spec {options.spec!r} must be openai:<http(s) base url>#<model>, "
+            "e.g. openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct"
+        )
+    return OpenAIEngine(base_url, model, options)

@@ -1,0 +1,223 @@
+"""Local models through transformers: hub ids, local folders, GGUF files, packaged defaults.
+
+Generation is a batched decode loop of its own rather than `model.generate`, because every
+request in a batch carries its own seed, temperature, top-p, token budget and stop strings:
+each row samples from its own random generator, so a reply does not depend on which other
+requests shared its batch. Finished rows leave the batch (and the KV cache) at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.engine.base import BatchingEngine, Completion, Request, apply_stop
+from harness.engine.offline import packaged, packaged_path, prepare_gguf, prepared_dir, source_info
+from harness.engine.registry import ModelOptions
+from harness.errors import DeescError
+
+log = logging.getLogger(__name__)
+
+
+def _resolve_device_dtype(device: str, dtype: str) -> tuple[str, Any]:
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype == "auto":
+        # bf16 matmuls are slow on most CPUs; float32 there, bf16 on accelerators
+        dtype = "float32" if device == "cpu" else "bfloat16"
+    return device, getattr(torch, dtype)
+
+
+class TransformersBackend:
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        device: str = "auto",
+        dtype: str = "auto",
+        max_batch_size: int = 64,
+        provenance: dict[str, Any] | None = None,
+    ) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.device, self.dtype = _resolve_device_dtype(device, dtype)
+        self.max_batch_size = max_batch_size
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=self.dtype)
+        self.model.to(self.device).eval()
+        self.eos_ids = self._eos_ids()
+        self._torch = torch
+        self._provenance = {
+            "backend": "transformers",
+            "model": model_path,
+            "device": self.device,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "commit": getattr(self.model.config, "_commit_hash", None),
+            **(provenance or {}),
+        }
+
+    def _eos_ids(self) -> set[int]:
+        ids = {self.tokenizer.eos_token_id}
+        configured = getattr(self.model.generation_config, "eos_token_id", None)
+        if isinstance(configured, int):
+            ids.add(configured)
+        elif configured:
+            ids.update(configured)
+        return {i for i in ids if i is not None}
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self._provenance)
+
+    def supports_chat(self) -> bool:
+        return bool(self.tokenizer.chat_template)
+
+    def render(self, request: Request) -> str:
+        if request.prompt is not None:
+            return request.prompt
+        if not self.supports_chat():
+            raise DeescError(f"{self._provenance['model']} has no chat template; send a prompt")
+        return self.tokenizer.apply_chat_template(
+            list(request.messages or ()), add_generation_prompt=True, tokenize=False
+        )
+
+    def generate_batch(self, requests: Sequence[Request]) -> list[Completion]:
+        with self._torch.inference_mode():
+            return self._generate(list(requests))
+
+    def _sample(self, logits: Any, request: Request, generator: Any) -> int:
+        torch = self._torch
+        s = request.sampling
+        if s.temperature <= 0:
+            return int(torch.argmax(logits))
+        probs = torch.softmax(logits.float() / s.temperature, dim=-1)
+        if s.top_p < 1.0:
+            sorted_probs, order = torch.sort(probs, descending=True)
+            # keep the smallest prefix whose mass reaches top_p (always at least one token)
+            drop = sorted_probs.cumsum(-1) - sorted_probs >= s.top_p
+            sorted_probs[drop] = 0.0
+            probs = torch.zeros_like(probs).scatter_(0, order, sorted_probs)
+        return int(torch.multinomial(probs, 1, generator=generator))
+
+    def _generate(self, requests: list[Request]) -> list[Completion]:
+        from transformers import DynamicCache
+
+        torch = self._torch
+        prompts = [self.render(r) for r in requests]
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        input_ids = enc.input_ids.to(self.device)
+        attention = enc.attention_mask.to(self.device)
+        prompt_tokens = enc.attention_mask.sum(-1).tolist()
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        generators = [
+            torch.Generator(device=self.device).manual_seed(r.sampling.seed) for r in requests
+        ]
+        tokens: list[list[int]] = [[] for _ in requests]
+        finish: list[str | None] = [None] * len(requests)
+        active = list(range(len(requests)))  # request index of each row still in the batch
+        cache = DynamicCache()
+        logits = self.model(
+            input_ids=input_ids,
+            attention_mask=attention,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+        ).logits[:, -1, :]
+        while active:
+            next_ids: list[int] = []
+            keep_rows: list[int] = []
+            for row, idx in enumerate(active):
+                req = requests[idx]
+                token = self._sample(logits[row], req, generators[idx])
+                if token in self.eos_ids:
+                    finish[idx] = "stop"
+                    continue
+                tokens[idx].append(token)
+                if req.sampling.stop:
+                    text = self.tokenizer.decode(tokens[idx], skip_special_tokens=True)
+                    if apply_stop(text, req.sampling.stop)[1]:
+                        finish[idx] = "stop"
+                        continue
+                if len(tokens[idx]) >= req.sampling.max_new_tokens:
+                    finish[idx] = "length"
+                    continue
+                keep_rows.append(row)
+                next_ids.append(token)
+            if not keep_rows:
+                break
+            if len(keep_rows) < len(active):
+                index = torch.tensor(keep_rows, device=self.device)
+                cache.batch_select_indices(index)
+                attention = attention[index]
+                positions = positions[index]
+                active = [active[r] for r in keep_rows]
+            attention = torch.cat([attention, attention.new_ones((len(active), 1))], dim=-1)
+            positions = positions[:, -1:] + 1
+            step_ids = torch.tensor(next_ids, device=self.device).unsqueeze(-1)
+            logits = self.model(
+                input_ids=step_ids,
+                attention_mask=attention,
+                position_ids=positions,
+                past_key_values=cache,
+                use_cache=True,
+            ).logits[:, -1, :]
+        results = []
+        for idx, req in enumerate(requests):
+            text = self.tokenizer.decode(tokens[idx], skip_special_tokens=True)
+            text, _ = apply_stop(text, req.sampling.stop)
+            results.append(
+                Completion(text, finish[idx] or "length", prompt_tokens[idx], len(tokens[idx]))
+            )
+        return results
+
+
+def _engine(
+    name: str, path: str, options: ModelOptions, provenance: dict[str, Any]
+) -> BatchingEngine:
+    backend = TransformersBackend(
+        path,
+        device=options.device,
+        dtype=options.dtype,
+        max_batch_size=options.max_batch_size,
+        provenance=provenance,
+    )
+    return BatchingEngine(name, backend)
+
+
+def _gguf_folder(gguf: Path) -> Path:
+    folder = prepared_dir(gguf)
+    if folder is None:
+        log.warning("converting %s once into the local cache (deesc models prepare)", gguf)
+        folder = prepare_gguf(gguf)
+    return folder
+
+
+def build_hf_backend(target: str, options: ModelOptions) -> BatchingEngine:
+    """`hf:<hub id or local folder>`: loads from the hub only if the user has one configured."""
+    return _engine(options.spec, target, options, {})
+
+
+def build_gguf_backend(target: str, options: ModelOptions) -> BatchingEngine:
+    gguf = Path(target).expanduser()
+    if not gguf.is_file():
+        raise DeescError(f"gguf: no such file {gguf}")
+    folder = _gguf_folder(gguf)
+    info = source_info(folder)
+    return _engine(options.spec, str(folder), options, {"gguf": info})
+
+
+def build_offline_backend(target: str, options: ModelOptions) -> BatchingEngine:
+    """`offline:<name>`: a model shipped in a PyPI package (see `deesc models list`)."""
+    if (model := packaged(target)).kind != "causal-lm":
+        raise DeescError(f"offline:{target} is an {model.kind} model, not a language model")
+    folder = _gguf_folder(packaged_path(target))
+    return _engine(
+        options.spec, str(folder), options, {"packaged": target, "gguf": source_info(folder)}
+    )

@@ -1,0 +1,181 @@
+"""One conversation between a simulated customer and an agent under test, and why it ended.
+
+The loop: the customer opens; then, until a stop condition, the agent replies, the appraisal
+names the behaviours of the reply, the emotional state reacts, and the customer answers in
+character (revealing any hidden fact the agent asked for), accepts an offer, or hangs up.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from harness.agents.base import Agent, AgentError, AgentView
+from harness.appraisal.base import Appraiser
+from harness.customer import CustomerSimulator, Intent, facts_asked, offers_in
+from harness.emotion import EmotionalState
+from harness.seeds import derive_seed
+from harness.spec import HiddenFact, Offer, Persona
+
+FORMAT_VERSION = 1
+MAX_CONSECUTIVE_AGENT_ERRORS = 2
+
+
+class EndReason(StrEnum):
+    SATISFIED = "satisfied"  # anger low enough and an acceptable resolution accepted
+    HUNG_UP = "hung_up"  # anger at the top too long, or patience gone
+    ESCALATED = "escalated"  # the agent handed over to a supervisor
+    MAX_TURNS = "max_turns"
+    AGENT_ERROR = "agent_error"  # the agent failed to reply repeatedly
+
+
+@dataclass(frozen=True)
+class EpisodePlan:
+    id: str
+    persona: Persona
+    agent_name: str
+    repeat: int
+    seed: int
+    max_turns: int
+
+
+class Episode:
+    def __init__(
+        self, plan: EpisodePlan, agent: Agent, customer: CustomerSimulator, appraiser: Appraiser
+    ) -> None:
+        self.plan = plan
+        self.agent = agent
+        self.customer = customer
+        self.appraiser = appraiser
+        self.persona = plan.persona
+        self.state = EmotionalState.for_persona(plan.persona)
+        self.turns: list[dict[str, Any]] = []
+        self.revealed: list[HiddenFact] = []
+        self.offered: dict[str, Offer] = {}
+        self.end_reason: EndReason | None = None
+        self._agent_errors = 0
+
+    async def run(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        self._open()
+        for _ in range(self.plan.max_turns):
+            if await self._step():
+                break
+        else:
+            self.end_reason = EndReason.MAX_TURNS
+        return self._record(time.perf_counter() - started)
+
+    def _open(self) -> None:
+        opening = self.customer.opening(random.Random(self.plan.seed))
+        self.turns.append(
+            {"role": "customer", "text": opening, "state": {"anger": self.state.anger}}
+        )
+
+    def _view(self) -> AgentView:
+        sc = self.persona.scenario
+        return AgentView(
+            episode_id=self.plan.id,
+            seed=self.plan.seed,
+            company=sc.company,
+            product=sc.product,
+            turns=tuple({"role": t["role"], "text": t["text"]} for t in self.turns),
+            persona=self.persona if self.agent.needs_persona else None,
+        )
+
+    async def _agent_turn(self) -> tuple[dict[str, Any], list[str]]:
+        view = self._view()
+        turn: dict[str, Any] = {"role": "agent"}
+        try:
+            turn["text"] = await self.agent.respond(view)
+            self._agent_errors = 0
+        except AgentError as exc:
+            turn["text"], turn["error"] = "", str(exc)
+            self._agent_errors += 1
+        behaviours = list(self.appraiser.appraise(turn["text"], view.last_customer_text).behaviours)
+        turn["anger_delta"] = self.state.react(behaviours)
+        turn["state"] = {"anger": self.state.anger}
+        turn["behaviours"] = behaviours
+        if offers := offers_in(turn["text"], self.persona.acceptable_resolutions):
+            turn["offers"] = offers
+        if concessions := offers_in(turn["text"], self.persona.unacceptable_demands):
+            turn["concessions"] = concessions
+        for offer in self.persona.acceptable_resolutions:
+            if offer.id in offers:
+                self.offered.setdefault(offer.id, offer)
+        self.turns.append(turn)
+        return turn, behaviours
+
+    def _intent(self) -> tuple[Intent, Offer | None]:
+        if self.offered and self.state.anger <= self.persona.temperament.accept_below:
+            return "accept", next(iter(self.offered.values()))
+        if self.state.wants_to_hang_up:
+            return "hang_up", None
+        return "continue", None
+
+    async def _step(self) -> bool:
+        """One agent turn and the customer's answer; True when the conversation is over."""
+        turn, behaviours = await self._agent_turn()
+        if "escalate_to_supervisor" in behaviours:
+            self.end_reason = EndReason.ESCALATED
+            return True
+        if self._agent_errors >= MAX_CONSECUTIVE_AGENT_ERRORS:
+            self.end_reason = EndReason.AGENT_ERROR
+            return True
+        asked = facts_asked(turn["text"], self.persona, {f.id for f in self.revealed})
+        intent, accepted = self._intent()
+        seed = derive_seed(self.plan.seed, "customer", len(self.turns))
+        if intent == "continue":
+            reply = await self.customer.reply(
+                self.turns, self.state, behaviours, self.revealed, asked, seed
+            )
+        else:
+            reply = self.customer.closing(intent, seed, accepted, asked)
+        self.revealed.extend(asked)
+        customer_turn: dict[str, Any] = {
+            "role": "customer",
+            "text": reply.text,
+            "state": {"anger": self.state.anger},
+        }
+        if reply.revealed:
+            customer_turn["revealed"] = reply.revealed
+        if reply.fault:
+            customer_turn["fault"] = reply.fault
+        self.turns.append(customer_turn)
+        if intent == "accept":
+            self.end_reason = EndReason.SATISFIED
+            return True
+        if intent == "hang_up":
+            self.end_reason = EndReason.HUNG_UP
+            return True
+        return False
+
+    def _record(self, elapsed_s: float) -> dict[str, Any]:
+        assert self.end_reason is not None
+        angers = [t["state"]["anger"] for t in self.turns]
+        accepted = next(iter(self.offered)) if self.end_reason is EndReason.SATISFIED else None
+        return {
+            "format_version": FORMAT_VERSION,
+            "id": self.plan.id,
+            "persona_id": self.persona.id,
+            "agent": self.plan.agent_name,
+            "repeat": self.plan.repeat,
+            "seed": self.plan.seed,
+            "turns": self.turns,
+            "end_reason": str(self.end_reason),
+            "outcome": {
+                "anger_start": angers[0],
+                "anger_end": angers[-1],
+                "anger_peak": max(angers),
+                "resolved": self.end_reason is EndReason.SATISFIED,
+                "hung_up": self.end_reason is EndReason.HUNG_UP,
+                "escalated": self.end_reason is EndReason.ESCALATED,
+                "turns": sum(1 for t in self.turns if t["role"] == "agent"),
+                "accepted_offer": accepted,
+                "revealed_facts": [f.id for f in self.revealed],
+                "simulator_faults": sum(1 for t in self.turns if t.get("fault")),
+            },
+            "meta": {"elapsed_s": round(elapsed_s, 3)},
+        }

@@ -1,0 +1,50 @@
+"""`deesc run RUNFILE.yaml`: the same options as the command line, with structured model options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.agents.base import AgentConfig
+from harness.engine.registry import ModelOptions
+from harness.runner import RunConfig
+from harness.sourcefile import read_document
+from harness.spec import check_schema
+
+
+def _relative(base: Path, value: str) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else base / path)
+
+
+def load_runfile(path: str | Path) -> RunConfig:
+    doc = read_document(path)
+    check_schema(doc, "runfile")
+    d, base = doc.data, Path(path).parent
+    personas = d["personas"] if isinstance(d["personas"], list) else [d["personas"]]
+    agents = []
+    for a in d["agents"]:
+        prompt = a.get("system_prompt")
+        agents.append(
+            AgentConfig(
+                spec=a["spec"],
+                name=a.get("name"),
+                system_prompt=_relative(base, prompt) if prompt else None,
+                timeout_s=float(a.get("timeout_s", 30.0)),
+                model=dict(a.get("model", {})),
+            )
+        )
+    models = {
+        spec: ModelOptions.from_config({**opts, "spec": spec})
+        for spec, opts in d.get("models", {}).items()
+    }
+    return RunConfig(
+        personas=tuple(_relative(base, p) for p in personas),
+        agents=tuple(agents),
+        customer_model=ModelOptions.from_config(d.get("customer_model")),
+        model_options=models,
+        repeats=int(d.get("repeats", 1)),
+        seed=int(d.get("seed", 0)),
+        concurrency=int(d.get("concurrency", 16)),
+        max_turns=d.get("max_turns"),
+        out=_relative(base, d["out"]) if "out" in d else None,
+    )
