@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customer-model", help="model spec of the simulated customer")
     p.add_argument("--repeats", type=int, help="episodes per persona and agent (default 1)")
     p.add_argument("--seed", type=int, help="run seed (default 0)")
-    p.add_argument("--concurrency", type=int, help="episodes in flight at once (default 16)")
+    p.add_argument("--concurrency", type=int, help="episodes in flight at once (default 32)")
     p.add_argument("--max-turns", type=int, help="cap on agent turns per episode")
     p.add_argument("--out", help="run directory (default eval_runs/<run id>)")
     p.add_argument(

@@ -36,11 +36,11 @@ _OUT_OF_ROLE = re.compile(
 )
 _STAGE = re.compile(r"\*[^*]{0,80}\*|\([^)]{0,80}\)|\[[^\]]{0,80}\]")
 
+# a short example of the format keeps a small model writing the customer's side
 _EXAMPLE = (
-    "Agent: Hi, thanks for reaching out. What can I do for you?\n"
-    "Customer: My parcel was due Monday and it still isn't here. I needed it for a birthday.\n"
+    "Example (another chat):\n"
     "Agent: I'm sorry. Can you give me the order number?\n"
-    "Customer: It's 48213. And this is the second time this has happened with you people.\n"
+    "Customer: It's 48213. And this is the second time this has happened.\n"
 )
 
 
@@ -143,50 +143,51 @@ class CustomerSimulator:
     def opening(self, rng: random.Random) -> str:
         return rng.choice(self.persona.opening_lines)
 
-    def brief(
+    def header(self) -> str:
+        """Who the customer is: the same for every turn of an episode, so it leads the prompt."""
+        p, sc = self.persona, self.persona.scenario
+        return (
+            f"{p.name}, a customer of {sc.company}, writes about {sc.product}. {sc.situation}\n"
+            f"{p.name} wants: {p.goal} Style: {p.style}"
+        )
+
+    def state_note(
         self, state: EmotionalState, behaviours: list[str], revealed: list[HiddenFact]
     ) -> str:
-        """Who the customer is and how they feel now, in few words (prompt length is prefill time)."""
-        p, sc = self.persona, self.persona.scenario
-        lines = [
-            f"{p.name}, a customer of {sc.company}, writes about {sc.product}. {sc.situation}",
-            f"{p.name} wants: {p.goal} Style: {p.style}",
-        ]
-        if revealed:
-            lines.append(f"{p.name} has told the agent: " + " ".join(f.fact for f in revealed))
+        """How the customer feels and what they know now: changes every turn, so it comes last."""
+        p = self.persona
+        notes = []
         if behaviours:
-            lines.append(
-                "The agent's last message: "
-                + "; ".join(BEHAVIOURS[b].description for b in behaviours)
-                + "."
-            )
-        lines.append(f"{p.name} is now {state.mood}.")
-        return "\n".join(lines)
+            did = "; ".join(BEHAVIOURS[b].description for b in behaviours)
+            notes.append(f"The agent's last message: {did}.")
+        if revealed:
+            notes.append(f"{p.name} has told the agent: " + " ".join(f.fact for f in revealed))
+        notes.append(f"{p.name} is now {state.mood}.")
+        return " ".join(notes)
 
-    def request(self, brief: str, turns: list[dict], seed: int) -> Request:
-        sampling = self.options.sampling(
-            seed=seed, stop=STOP, max_new_tokens=min(self.options.max_new_tokens, 48)
-        )
+    def request(self, turns: list[dict], note: str, seed: int) -> Request:
+        budget = min(self.options.max_new_tokens, 48)
+        sampling = self.options.sampling(seed=seed, stop=STOP, max_new_tokens=budget)
         history = "\n".join(
             f"{'Customer' if t['role'] == 'customer' else 'Agent'}: {t['text'] or '...'}"
             for t in turns
         )
         if self.prompt_style == "chat":
             system = (
-                f"You play a customer, never the support agent.\n{brief}\n"
+                f"You play a customer, never the support agent.\n{self.header()}\n{note}\n"
                 "Reply with the customer's next message only, one or two short sentences."
             )
             return Request(
                 sampling,
                 messages=(
                     {"role": "system", "content": system},
-                    {
-                        "role": "user",
-                        "content": f"The chat so far:\n{history}\n\nThe customer's next message:",
-                    },
+                    {"role": "user", "content": f"The chat so far:\n{history}\n\nNext message:"},
                 ),
             )
-        prompt = f"A support chat; only the customer's lines are written here.\n{brief}\n\n{_EXAMPLE}\n{history}\nCustomer:"
+        prompt = (
+            f"A support chat; only the customer's lines are written here.\n{self.header()}\n\n"
+            f"{_EXAMPLE}\n{history}\n({note})\nCustomer:"
+        )
         return Request(sampling, prompt=prompt)
 
     async def reply(
@@ -199,10 +200,10 @@ class CustomerSimulator:
         seed: int,
     ) -> CustomerTurn:
         """The customer's next line in the conversation, from the model, checked for role."""
-        brief = self.brief(state, behaviours, [*revealed, *revealed_now])
+        note = self.state_note(state, behaviours, [*revealed, *revealed_now])
         line, fault = "", None
         for attempt in range(self.attempts):
-            completion = await self.engine.generate(self.request(brief, turns, seed + attempt))
+            completion = await self.engine.generate(self.request(turns, note, seed + attempt))
             line = clean_line(completion.text)
             if out_of_role_reason(line) is None:
                 fault = None

@@ -37,14 +37,15 @@ def load_runfile(path: str | Path) -> RunConfig:
         spec: ModelOptions.from_config({**opts, "spec": spec})
         for spec, opts in d.get("models", {}).items()
     }
+    # what the file leaves out keeps RunConfig's defaults: one place for each default
+    optional = {k: d[k] for k in ("repeats", "seed", "concurrency", "max_turns") if k in d}
+    if "out" in d:
+        optional["out"] = _relative(base, d["out"])
+    if "customer_model" in d:
+        optional["customer_model"] = ModelOptions.from_config(d["customer_model"])
     return RunConfig(
         personas=tuple(_relative(base, p) for p in personas),
         agents=tuple(agents),
-        customer_model=ModelOptions.from_config(d.get("customer_model")),
         model_options=models,
-        repeats=int(d.get("repeats", 1)),
-        seed=int(d.get("seed", 0)),
-        concurrency=int(d.get("concurrency", 16)),
-        max_turns=d.get("max_turns"),
-        out=_relative(base, d["out"]) if "out" in d else None,
+        **optional,
     )

@@ -54,7 +54,7 @@ class RunConfig:
     model_options: dict[str, ModelOptions] = field(default_factory=dict)
     repeats: int = 1
     seed: int = 0
-    concurrency: int = 16
+    concurrency: int = 32
     max_turns: int | None = None
     out: str | None = None
     appraisal: str = DEFAULT_APPRAISAL

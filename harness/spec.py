@@ -146,21 +146,29 @@ def check_schema(doc: SourceDocument, schema_name: str) -> None:
         key=lambda e: (-len(e.absolute_path), str(list(e.absolute_path))),
     )
     if errors:
-        err = errors[0]
-        raise doc.error(_describe(err), list(err.absolute_path))
+        message, parts = _describe(errors[0])
+        raise doc.error(message, parts)
 
 
-def _describe(err: Any) -> str:
+def _describe(err: Any) -> tuple[str, list[str | int]]:
+    """A reader's message for a schema error, and the path of the exact key it is about."""
+    parts = list(err.absolute_path)
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = set(err.schema.get("properties", {}))
         unknown = sorted(k for k in err.instance if k not in allowed)
         if unknown and allowed:
-            return f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
-    if err.validator == "enum" and err.path and err.parent is None:
-        return f"{err.instance!r} is not one of: {', '.join(map(str, err.validator_value))}"
-    if err.validator == "propertyNames":
-        return f"unknown behaviour {err.instance!r} in reactions; see harness/behaviours.py"
-    return err.message
+            return f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})", [
+                *parts,
+                unknown[0],
+            ]
+    if "propertyNames" in err.schema_path:
+        return f"unknown behaviour {err.instance!r}; see harness/behaviours.py", [
+            *parts,
+            err.instance,
+        ]
+    if err.validator == "enum":
+        return f"{err.instance!r} is not one of: {', '.join(map(str, err.validator_value))}", parts
+    return err.message, parts
 
 
 def _unique(doc: SourceDocument, items: list[dict], path: list[str | int], what: str) -> None:

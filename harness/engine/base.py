@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
+from harness.errors import DeescError
+
 FinishReason = Literal["stop", "length", "error"]
+
+
+class EngineError(DeescError):
+    """A model call failed (after any retries)."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +171,11 @@ class BatchingEngine:
                 continue
             self._record(requests, results, time.perf_counter() - started)
             for p, result in zip(batch, results, strict=True):
-                if not p.future.done():
+                if p.future.done():
+                    continue
+                if result.finish_reason == "error":  # this request failed, not its batch
+                    p.future.set_exception(EngineError(result.error or "generation failed"))
+                else:
                     p.future.set_result(result)
 
     def _record(self, requests: list[Request], results: list[Completion], seconds: float) -> None:

@@ -14,16 +14,12 @@ from typing import Any
 
 import httpx
 
-from harness.engine.base import Completion, EngineStats, Request, apply_stop
+from harness.engine.base import Completion, EngineError, EngineStats, Request, apply_stop
 from harness.engine.registry import ModelOptions
 from harness.errors import DeescError
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 MAX_STOP_SEQUENCES = 4  # the OpenAI API's limit; the rest are applied here
-
-
-class EngineError(DeescError):
-    """A model call failed after its retries."""
 
 
 class OpenAIEngine:

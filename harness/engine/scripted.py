@@ -69,7 +69,12 @@ class ScriptedBackend:
         out = []
         for request in requests:
             self.seen.append(request)
-            text, stopped = apply_stop(self._reply(request), request.sampling.stop)
+            try:
+                reply = self._reply(request)
+            except Exception as exc:  # a scripted failure fails its own request only
+                out.append(Completion("", "error", error=f"{type(exc).__name__}: {exc}"))
+                continue
+            text, stopped = apply_stop(reply, request.sampling.stop)
             words = text.split()
             budget = request.sampling.max_new_tokens
             finish = "stop" if stopped or len(words) <= budget else "length"
