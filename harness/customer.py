@@ -49,6 +49,7 @@ class CustomerTurn:
     text: str
     revealed: list[str] = field(default_factory=list)
     fault: str | None = None
+    samples: int = 0  # model samples drawn for this line (0: not sampled)
 
 
 def _offer_text(offer: Offer) -> str:
@@ -201,9 +202,10 @@ class CustomerSimulator:
     ) -> CustomerTurn:
         """The customer's next line in the conversation, from the model, checked for role."""
         note = self.state_note(state, behaviours, [*revealed, *revealed_now])
-        line, fault = "", None
+        line, fault, samples = "", None, 0
         for attempt in range(self.attempts):
             completion = await self.engine.generate(self.request(turns, note, seed + attempt))
+            samples += 1
             line = clean_line(completion.text)
             if out_of_role_reason(line) is None:
                 fault = None
@@ -213,7 +215,7 @@ class CustomerSimulator:
             line = fallback_line(self.persona, state, random.Random(seed))
         said = " ".join(f.say for f in revealed_now)
         text = f"{said} {line}".strip() if said else line
-        return CustomerTurn(text, [f.id for f in revealed_now], fault)
+        return CustomerTurn(text, [f.id for f in revealed_now], fault, samples)
 
     def closing(
         self,

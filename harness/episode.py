@@ -143,6 +143,8 @@ class Episode:
             customer_turn["revealed"] = reply.revealed
         if reply.fault:
             customer_turn["fault"] = reply.fault
+        if reply.samples:
+            customer_turn["samples"] = reply.samples
         self.turns.append(customer_turn)
         if intent == "accept":
             self.end_reason = EndReason.SATISFIED

@@ -58,7 +58,7 @@ def test_a_line_out_of_role_is_resampled_then_replaced_and_marked(mini_personas)
     state = EmotionalState.for_persona(billing)
     turns = [{"role": "customer", "text": "You billed me twice."}, {"role": "agent", "text": "Hm."}]
     turn = asyncio.run(sim.reply(turns, state, [], [], [], seed=5))
-    assert turn.text == "Fine, whatever." and turn.fault is None
+    assert turn.text == "Fine, whatever." and turn.fault is None and turn.samples == 2
     assert [r.sampling.seed for r in backend.seen] == [5, 6]  # the retry uses another seed
 
     backend.enqueue("As a customer service agent, I apologize for the inconvenience.", "")

@@ -29,6 +29,7 @@ class ModelOptions:
     top_p: float = 0.95
     max_new_tokens: int = 64
     max_batch_size: int = 64
+    prefix_cache_tokens: int = 32768
     timeout_s: float = 60.0
     max_retries: int = 3
     max_concurrency: int = 16
@@ -65,6 +66,7 @@ class ModelOptions:
             self.dtype,
             self.device,
             self.max_batch_size,
+            self.prefix_cache_tokens,
             self.timeout_s,
             self.max_retries,
             self.max_concurrency,

@@ -15,6 +15,12 @@ from typing import Any
 
 from harness.engine.base import BatchingEngine, Completion, Request, apply_stop
 from harness.engine.offline import packaged, packaged_path, prepare_gguf, prepared_dir, source_info
+from harness.engine.prefix_cache import (
+    PrefixCache,
+    batch_prefill_inputs,
+    rows_kv,
+    supports_prefix_reuse,
+)
 from harness.engine.registry import ModelOptions
 from harness.errors import DeescError
 
@@ -40,6 +46,7 @@ class TransformersBackend:
         device: str = "auto",
         dtype: str = "auto",
         max_batch_size: int = 64,
+        prefix_cache_tokens: int = 32768,
         provenance: dict[str, Any] | None = None,
     ) -> None:
         import torch
@@ -55,6 +62,8 @@ class TransformersBackend:
         self.model.to(self.device).eval()
         self.eos_ids = self._eos_ids()
         self._torch = torch
+        reuse = prefix_cache_tokens > 0 and supports_prefix_reuse(self.model.config)
+        self.prefix = PrefixCache(prefix_cache_tokens) if reuse else None
         self._provenance = {
             "backend": "transformers",
             "model": model_path,
@@ -113,18 +122,19 @@ class TransformersBackend:
 
         torch = self._torch
         prompts = [self.render(r) for r in requests]
-        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        input_ids = enc.input_ids.to(self.device)
-        attention = enc.attention_mask.to(self.device)
-        prompt_tokens = enc.attention_mask.sum(-1).tolist()
-        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        ids = [self.tokenizer(p, add_special_tokens=False).input_ids for p in prompts]
+        rows = [(x, *self.prefix.lookup(x)) if self.prefix else (x, 0, None) for x in ids]
+        input_ids, positions, attention, past = batch_prefill_inputs(
+            torch, rows, self.tokenizer.pad_token_id, self.device
+        )
+        prompt_tokens = [len(x) for x in ids]
         generators = [
             torch.Generator(device=self.device).manual_seed(r.sampling.seed) for r in requests
         ]
         tokens: list[list[int]] = [[] for _ in requests]
         finish: list[str | None] = [None] * len(requests)
         active = list(range(len(requests)))  # request index of each row still in the batch
-        cache = DynamicCache()
+        cache = DynamicCache(ddp_cache_data=past) if past else DynamicCache()
         logits = self.model(
             input_ids=input_ids,
             attention_mask=attention,
@@ -133,6 +143,9 @@ class TransformersBackend:
             use_cache=True,
             logits_to_keep=1,  # the vocabulary projection of every prompt position is wasted work
         ).logits[:, -1, :]
+        if self.prefix is not None:
+            for x, kv in zip(ids, rows_kv(cache.layers, attention), strict=True):
+                self.prefix.store(x, kv)
         while active:
             next_ids: list[int] = []
             keep_rows: list[int] = []
@@ -189,6 +202,7 @@ def _engine(
         device=options.device,
         dtype=options.dtype,
         max_batch_size=options.max_batch_size,
+        prefix_cache_tokens=options.prefix_cache_tokens,
         provenance=provenance,
     )
     return BatchingEngine(name, backend)

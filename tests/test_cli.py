@@ -1,0 +1,78 @@
+"""The command line, in process: exit codes, messages, summaries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CORE, DATA, MINI
+
+from harness.cli import main
+
+
+def test_run_needs_personas_and_agents(capsys) -> None:
+    assert main(["run", "--personas", str(MINI)]) == 2
+    assert "needs --personas and at least one --agent" in capsys.readouterr().err
+
+
+def test_run_with_a_bad_persona_names_the_file_and_exits_2(tmp_path, capsys) -> None:
+    code = main(["run", "--personas", str(DATA / "invalid" / "anger-out-of-range.yaml"),
+                 "--agent", "ref:empathetic", "--out", str(tmp_path / "r")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "anger-out-of-range.yaml:9: at /temperament/initial_anger" in err
+    assert not (tmp_path / "r").exists()  # nothing started, nothing written
+
+
+def test_run_with_an_unknown_agent_or_model(tmp_path, capsys) -> None:
+    assert (
+        main(["run", "--personas", str(MINI), "--agent", "bot:x", "--out", str(tmp_path / "a")])
+        == 2
+    )
+    assert "must be one of" in capsys.readouterr().err
+    code = main(["run", "--personas", str(MINI), "--agent", "ref:empathetic",
+                 "--customer-model", "nope", "--out", str(tmp_path / "b")])  # fmt: skip
+    assert code == 2 and "SCHEME:TARGET" in capsys.readouterr().err
+
+
+def test_models_list_shows_the_packaged_models(capsys) -> None:
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "offline:smollm2-135m" in out and "offline:all-minilm-l6-v2" in out
+    assert "ready" in out
+
+
+def test_every_core_persona_separates_the_reference_agents(tmp_path, capsys) -> None:
+    """With a scripted customer voice, the dynamics alone must tell good from bad."""
+    script = tmp_path / "customer.yaml"
+    script.write_text("default: I still need this sorted out.\n")
+    code = main(["run", "--personas", str(CORE), "--agent", "ref:empathetic", "--agent", "ref:dismissive",
+                 "--customer-model", f"scripted:{script}", "--repeats", "2", "--out", str(tmp_path / "r"),
+                 "--no-progress"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    episodes = [json.loads(x) for x in (tmp_path / "r" / "episodes.jsonl").read_text().splitlines()]
+    personas = {e["persona_id"] for e in episodes}
+    assert len(personas) >= 10 and f"{len(personas)}/{len(personas)} personas separate them" in out
+    for e in episodes:
+        expected = "satisfied" if e["agent"] == "ref:empathetic" else "hung_up"
+        assert e["end_reason"] == expected, e["id"]
+    revealed = {
+        e["persona_id"]
+        for e in episodes
+        if e["agent"] == "ref:empathetic" and e["outcome"]["revealed_facts"]
+    }
+    assert revealed == personas  # the good agent asks, and every persona answers
+    assert not any(
+        e["outcome"]["revealed_facts"] for e in episodes if e["agent"] == "ref:dismissive"
+    )
+
+
+@pytest.mark.slow
+def test_the_done_when_command_on_the_offline_model(tmp_path, capsys) -> None:
+    """The issue's acceptance command: lower final anger for the good agent on every persona."""
+    code = main(["run", "--personas", str(CORE), "--agent", "ref:empathetic", "--agent", "ref:dismissive",
+                 "--repeats", "2", "--seed", "0", "--out", str(tmp_path / "r"), "--no-progress"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "10/10 personas separate them" in out

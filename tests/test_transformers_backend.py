@@ -1,0 +1,102 @@
+"""The transformers backend on the real packaged model (SmolLM2-135M, CPU)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.engine.base import Request, Sampling
+from harness.engine.offline import packaged_path, prepare_gguf, prepared_dir, source_info
+from harness.engine.transformers_backend import TransformersBackend
+
+pytestmark = pytest.mark.slow
+
+PROMPTS = [
+    "Customer: My parcel never arrived and I want my money back.\nAgent:",
+    "Customer: Hi.\nAgent:",
+    "A support chat.\nCustomer: You billed me twice this month, and I am furious about it.\nAgent:",
+]
+
+
+@pytest.fixture(scope="module")
+def backend() -> TransformersBackend:
+    folder = prepare_gguf(packaged_path("smollm2-135m"))
+    return TransformersBackend(str(folder), device="cpu", dtype="float32", max_batch_size=8)
+
+
+def gen(backend, prompt: str, **sampling) -> str:
+    [out] = backend.generate_batch([Request(Sampling(**sampling), prompt=prompt)])
+    return out.text
+
+
+def test_the_packaged_gguf_is_prepared_once_with_its_hash() -> None:
+    gguf = packaged_path("smollm2-135m")
+    folder = prepared_dir(gguf)
+    assert folder is not None and (folder / "model.safetensors").exists()
+    assert prepare_gguf(gguf) == folder  # already prepared: nothing redone
+    assert len(source_info(folder)["sha256"]) == 64
+
+
+def test_same_seed_same_text_and_seeds_matter(backend) -> None:
+    kw = dict(temperature=1.0, top_p=0.95, max_new_tokens=12)
+    first = gen(backend, PROMPTS[0], seed=1, **kw)
+    assert first == gen(backend, PROMPTS[0], seed=1, **kw)
+    others = {gen(backend, PROMPTS[0], seed=s, **kw) for s in (2, 3, 4)}
+    assert others - {first}
+
+
+def test_a_reply_does_not_depend_on_its_batch(backend) -> None:
+    """Left padding, positions and per-request random generators keep rows independent."""
+    for sampling in (dict(temperature=0.0), dict(temperature=0.8, seed=5)):
+        alone = [gen(backend, p, max_new_tokens=10, **sampling) for p in PROMPTS]
+        batch = backend.generate_batch(
+            [Request(Sampling(max_new_tokens=10, **sampling), prompt=p) for p in PROMPTS]
+        )
+        assert [c.text for c in batch] == alone
+
+
+def test_per_request_budgets_and_stop_strings(backend) -> None:
+    requests = [
+        Request(Sampling(temperature=0.0, max_new_tokens=3), prompt=PROMPTS[0]),
+        Request(Sampling(temperature=0.0, max_new_tokens=40, stop=(" ",)), prompt=PROMPTS[1]),
+        Request(Sampling(temperature=0.0, max_new_tokens=20), prompt=PROMPTS[2]),
+    ]
+    short, stopped, longer = backend.generate_batch(requests)
+    assert short.completion_tokens == 3 and short.finish_reason == "length"
+    assert stopped.finish_reason == "stop" and " " not in stopped.text.strip()
+    assert longer.completion_tokens <= 20 and short.prompt_tokens > 0
+
+
+def test_chat_requests_use_the_chat_template(backend) -> None:
+    assert backend.supports_chat()
+    messages = ({"role": "system", "content": "You are a support agent."},
+                {"role": "user", "content": "My order is late."})  # fmt: skip
+    rendered = backend.render(Request(Sampling(), messages=messages))
+    assert "<|im_start|>assistant" in rendered
+    [out] = backend.generate_batch(
+        [Request(Sampling(temperature=0, max_new_tokens=16), messages=messages)]
+    )
+    assert out.text.strip()
+
+
+def test_reusing_earlier_prompts_changes_no_reply_and_saves_prefill() -> None:
+    """Turn after turn, prompts extend earlier ones; reusing their KV cache must not change
+    what is generated, and must skip most of the prompt."""
+    folder = prepare_gguf(packaged_path("smollm2-135m"))
+    reuse = TransformersBackend(str(folder), device="cpu", dtype="float32")
+    fresh = TransformersBackend(str(folder), device="cpu", dtype="float32", prefix_cache_tokens=0)
+    assert reuse.prefix is not None and fresh.prefix is None
+    histories = [PROMPTS[0], PROMPTS[2]]
+    for turn in range(3):
+        requests = [
+            Request(Sampling(temperature=0.7, seed=turn, max_new_tokens=8), prompt=h)
+            for h in histories
+        ]
+        with_reuse = reuse.generate_batch(requests)
+        without = fresh.generate_batch(requests)
+        assert [c.text for c in with_reuse] == [c.text for c in without]
+        # the next turn repeats this prompt, the reply, and a new agent line of differing length
+        histories = [
+            f"{h}{c.text}\nCustomer: {'Okay.' if i else 'I see, and then what happens?'}\nAgent:"
+            for i, (h, c) in enumerate(zip(histories, with_reuse, strict=True))
+        ]
+    assert reuse.prefix.stats.reuse_rate > 0.5
