@@ -91,13 +91,33 @@ def facts_asked(agent_text: str, persona: Persona, revealed: set[str]) -> list[H
     ]
 
 
-def out_of_role_reason(text: str) -> str | None:
+ECHO_WORDS = 6  # a run of this many of the agent's words, repeated, is an echo
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def echoes(text: str, agent_text: str) -> bool:
+    """Whether a line repeats a run of the agent's last message (small models copy it)."""
+    said, heard = _words(text), _words(agent_text)
+    if len(said) < ECHO_WORDS or len(heard) < ECHO_WORDS:
+        return False
+    heard_runs = {tuple(heard[i : i + ECHO_WORDS]) for i in range(len(heard) - ECHO_WORDS + 1)}
+    return any(
+        tuple(said[i : i + ECHO_WORDS]) in heard_runs for i in range(len(said) - ECHO_WORDS + 1)
+    )
+
+
+def out_of_role_reason(text: str, agent_text: str = "") -> str | None:
     if not text.strip():
         return "empty"
     if len(text.split()) < 2 and not re.search(r"[a-z]", text, re.I):
         return "not a sentence"
     if match := _OUT_OF_ROLE.search(text):
         return f"speaks as the agent or a narrator ({match.group(0)!r})"
+    if echoes(text, agent_text):
+        return "repeats the agent's words"
     return None
 
 
@@ -203,11 +223,12 @@ class CustomerSimulator:
         """The customer's next line in the conversation, from the model, checked for role."""
         note = self.state_note(state, behaviours, [*revealed, *revealed_now])
         line, fault, samples = "", None, 0
+        last_agent = next((t["text"] for t in reversed(turns) if t["role"] == "agent"), "")
         for attempt in range(self.attempts):
             completion = await self.engine.generate(self.request(turns, note, seed + attempt))
             samples += 1
             line = clean_line(completion.text)
-            if out_of_role_reason(line) is None:
+            if out_of_role_reason(line, last_agent) is None:
                 fault = None
                 break
             fault = "out_of_role"

@@ -14,7 +14,7 @@ import logging
 import platform
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -250,7 +250,3 @@ class Runner:
             engines={name: e.stats.as_dict() for name, e in self.pool.engines().items()},
             wall_s=time.perf_counter() - started_clock,
         )
-
-
-def with_out(config: RunConfig, out: str | None) -> RunConfig:
-    return config if out is None else replace(config, out=out)

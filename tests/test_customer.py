@@ -78,6 +78,9 @@ def test_out_of_role_detection() -> None:
     assert out_of_role_reason("") == "empty"
     assert out_of_role_reason("The last agent told me it was fixed.") is None
     assert out_of_role_reason("I want my money back.") is None
+    agent = "I'm going to make a temporary payment to help you today."
+    assert out_of_role_reason("Fine. I'm going to make a temporary payment to help you.", agent)
+    assert out_of_role_reason("A temporary payment? I want a refund.", agent) is None
 
 
 def test_offers_count_only_when_not_negated(mini_personas) -> None:

@@ -70,14 +70,18 @@ class FakeServer(BaseHTTPRequestHandler):
             )
             if action == "concurrent":
                 time.sleep(0.4)
+            with cls.lock:  # done before replying: the client frees its slot only on the reply
+                cls.in_flight -= 1
+                action = "replied"
             self.send_response(200)
             self.end_headers()
             self.wfile.write(payload)
         except BrokenPipeError:
             pass
         finally:
-            with cls.lock:
-                cls.in_flight -= 1
+            if action != "replied":
+                with cls.lock:
+                    cls.in_flight -= 1
 
     def log_message(self, *args) -> None:
         pass

@@ -86,6 +86,7 @@ def test_reusing_earlier_prompts_changes_no_reply_and_saves_prefill() -> None:
     fresh = TransformersBackend(str(folder), device="cpu", dtype="float32", prefix_cache_tokens=0)
     assert reuse.prefix is not None and fresh.prefix is None
     histories = [PROMPTS[0], PROMPTS[2]]
+    previous: list[int] = [0, 0]
     for turn in range(3):
         requests = [
             Request(Sampling(temperature=0.7, seed=turn, max_new_tokens=8), prompt=h)
@@ -94,6 +95,10 @@ def test_reusing_earlier_prompts_changes_no_reply_and_saves_prefill() -> None:
         with_reuse = reuse.generate_batch(requests)
         without = fresh.generate_batch(requests)
         assert [c.text for c in with_reuse] == [c.text for c in without]
+        assert all(c.cached_tokens == 0 for c in without)
+        # the whole previous prompt comes from the cache; only the reply and the new line do not
+        assert [c.cached_tokens for c in with_reuse] == previous
+        previous = [c.prompt_tokens for c in with_reuse]
         # the next turn repeats this prompt, the reply, and a new agent line of differing length
         histories = [
             f"{h}{c.text}\nCustomer: {'Okay.' if i else 'I see, and then what happens?'}\nAgent:"

@@ -54,6 +54,7 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+    cached_tokens: int = 0  # prompt tokens whose KV cache was reused, not recomputed
 
 
 @dataclass
@@ -63,6 +64,7 @@ class EngineStats:
     requests: int = 0
     batches: int = 0
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0
     completion_tokens: int = 0
     model_seconds: float = 0.0
     batch_sizes: list[int] = field(default_factory=list)
@@ -75,6 +77,7 @@ class EngineStats:
             "mean_batch_size": round(sum(sizes) / len(sizes), 2) if sizes else 0.0,
             "max_batch_size": max(sizes, default=0),
             "prompt_tokens": self.prompt_tokens,
+            "cached_prompt_tokens": self.cached_prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "model_seconds": round(self.model_seconds, 3),
         }
@@ -184,6 +187,7 @@ class BatchingEngine:
         self.stats.batch_sizes.append(len(requests))
         self.stats.model_seconds += seconds
         self.stats.prompt_tokens += sum(r.prompt_tokens for r in results)
+        self.stats.cached_prompt_tokens += sum(r.cached_tokens for r in results)
         self.stats.completion_tokens += sum(r.completion_tokens for r in results)
 
 

@@ -116,15 +116,20 @@ class OpenAIEngine:
         text, stopped = apply_stop(text, request.sampling.stop)
         usage = data.get("usage") or {}
         finish = "stop" if stopped or choice.get("finish_reason") == "stop" else "length"
-        self.stats.requests += 1
-        self.stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-        self.stats.completion_tokens += int(usage.get("completion_tokens") or 0)
-        return Completion(
+        # servers with prefix caching (vLLM, SGLang) report the reused part of the prompt
+        cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+        result = Completion(
             text,
             finish,
             int(usage.get("prompt_tokens") or 0),
             int(usage.get("completion_tokens") or 0),
+            cached_tokens=cached,
         )
+        self.stats.requests += 1
+        self.stats.prompt_tokens += result.prompt_tokens
+        self.stats.cached_prompt_tokens += cached
+        self.stats.completion_tokens += result.completion_tokens
+        return result
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -117,6 +117,17 @@ class TransformersBackend:
             probs[probs.cumsum(-1) - probs >= s.top_p] = 0.0
         return int(top_ids[torch.multinomial(probs, 1, generator=generator)])
 
+    def _next_logits(self, input_ids: Any, attention: Any, positions: Any, cache: Any) -> Any:
+        """Run the model over new tokens; the logits of each row's last position."""
+        return self.model(
+            input_ids=input_ids,
+            attention_mask=attention,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,  # the vocabulary projection of every prompt position is wasted work
+        ).logits[:, -1, :]
+
     def _generate(self, requests: list[Request]) -> list[Completion]:
         from transformers import DynamicCache
 
@@ -135,14 +146,7 @@ class TransformersBackend:
         finish: list[str | None] = [None] * len(requests)
         active = list(range(len(requests)))  # request index of each row still in the batch
         cache = DynamicCache(ddp_cache_data=past) if past else DynamicCache()
-        logits = self.model(
-            input_ids=input_ids,
-            attention_mask=attention,
-            position_ids=positions,
-            past_key_values=cache,
-            use_cache=True,
-            logits_to_keep=1,  # the vocabulary projection of every prompt position is wasted work
-        ).logits[:, -1, :]
+        logits = self._next_logits(input_ids, attention, positions, cache)
         if self.prefix is not None:
             for x, kv in zip(ids, rows_kv(cache.layers, attention), strict=True):
                 self.prefix.store(x, kv)
@@ -177,19 +181,19 @@ class TransformersBackend:
             attention = torch.cat([attention, attention.new_ones((len(active), 1))], dim=-1)
             positions = positions[:, -1:] + 1
             step_ids = torch.tensor(next_ids, device=self.device).unsqueeze(-1)
-            logits = self.model(
-                input_ids=step_ids,
-                attention_mask=attention,
-                position_ids=positions,
-                past_key_values=cache,
-                use_cache=True,
-            ).logits[:, -1, :]
+            logits = self._next_logits(step_ids, attention, positions, cache)
         results = []
         for idx, req in enumerate(requests):
             text = self.tokenizer.decode(tokens[idx], skip_special_tokens=True)
             text, _ = apply_stop(text, req.sampling.stop)
             results.append(
-                Completion(text, finish[idx] or "length", prompt_tokens[idx], len(tokens[idx]))
+                Completion(
+                    text,
+                    finish[idx] or "length",
+                    prompt_tokens[idx],
+                    len(tokens[idx]),
+                    cached_tokens=rows[idx][1],
+                )
             )
         return results
 
