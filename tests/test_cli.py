@@ -76,3 +76,23 @@ def test_the_done_when_command_on_the_offline_model(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert "10/10 personas separate them" in out
+
+
+def test_the_readme_run_file_example_runs(tmp_path, capsys) -> None:
+    """`deesc run tests/data/golden/runfile.yaml` from the README, with scripted models."""
+    out = tmp_path / "from-file"
+    assert main(["run", "tests/data/golden/runfile.yaml", "--out", str(out), "--no-progress"]) == 0
+    episodes = [json.loads(x) for x in (out / "episodes.jsonl").read_text().splitlines()]
+    assert len(episodes) == 2 * 3 * 2  # personas x agents x repeats
+    assert {e["agent"] for e in episodes} == {
+        "ref:empathetic",
+        "bad-bot",
+        "model:scripted:tests/data/golden/bot-script.yaml",
+    }
+    assert all(e["outcome"]["turns"] <= 4 for e in episodes)  # the file's max_turns
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (
+        manifest["config"]["seed"] == 7
+        and manifest["config"]["customer_model"]["temperature"] == 0.8
+    )
+    assert "bad-bot" in capsys.readouterr().out
