@@ -23,7 +23,8 @@ from harness.spec import HiddenFact, Offer, Persona
 
 Intent = Literal["continue", "accept", "hang_up"]
 PromptStyle = Literal["continuation", "chat"]
-STOP = ("\nAgent", "\nCustomer", "\n\n", "Agent:", "Customer:")
+# the line ends at its first newline (clean_line keeps only that): stop generating there
+STOP = ("\n", "Agent:", "Customer:")
 
 # Phrases that only a support agent or a narrator would write.
 _OUT_OF_ROLE = re.compile(

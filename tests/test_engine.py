@@ -88,6 +88,7 @@ def test_a_failing_request_fails_alone_in_its_batch() -> None:
 def test_stop_strings_and_token_budget() -> None:
     assert apply_stop("Hi there\nAgent: no", ["\nAgent", "zzz"]) == ("Hi there", True)
     assert apply_stop("plain", ["\n"]) == ("plain", False)
+    assert apply_stop("\n\nHello.\nAgent: x", ["\n"]) == ("\n\nHello.", True)
     engine = scripted_engine(ScriptedBackend(default="one two three four\nAgent: x"))
 
     async def main():

@@ -17,7 +17,8 @@ from harness.agents.base import (
 from harness.engine.base import Engine, Request
 from harness.engine.registry import ModelOptions
 
-STOP = ("\nCustomer", "\nAgent", "Customer:")
+# one chat message: it ends where the model starts the next speaker or a new paragraph
+STOP = ("\nCustomer", "\nAgent", "Customer:", "\n\n")
 
 
 class ModelAgent:

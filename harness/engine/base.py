@@ -196,8 +196,10 @@ def with_seed(sampling: Sampling, seed: int) -> Sampling:
 
 
 def apply_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
-    """Cut `text` at the first stop string; report whether one was found."""
-    cut = min((i for s in stop if (i := text.find(s)) != -1), default=-1)
+    """Cut `text` at the first stop string after any leading whitespace (a reply that opens
+    with a newline has not ended); report whether one was found."""
+    start = len(text) - len(text.lstrip())
+    cut = min((i for s in stop if (i := text.find(s, start)) != -1), default=-1)
     if cut == -1:
         return text, False
     return text[:cut], True
