@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import DeescError
@@ -67,6 +68,48 @@ def _cmd_models(args: argparse.Namespace) -> int:
         "also: hf:<hub id or folder>, gguf:<file.gguf>, openai:<base url>#<model>, scripted:<file.yaml>"
     )
     return 0
+
+
+def _cmd_appraisal_train(args: argparse.Namespace) -> int:
+    from harness.appraisal.classifier import CARD, default_dir
+    from harness.appraisal.training import report, train
+
+    out = Path(args.out) if args.out else default_dir()
+    card = train(
+        seed=args.seed, out=out, epochs=args.epochs, log=lambda m: print(m, file=sys.stderr)
+    )
+    print(report(card))
+    print(
+        f"\n{card['turns_per_second']} turns/s; trained in {card['train_seconds']}s; written to {out}"
+    )
+    print(f"the full measurements: {out / CARD}")
+    return 0
+
+
+def _cmd_appraise(args: argparse.Namespace) -> int:
+    from harness.appraisal import open_appraiser
+    from harness.errors import SpecError
+    from harness.transcripts import read_transcripts
+
+    appraiser = open_appraiser(args.appraisal)
+    bad = 0
+    for _, item in read_transcripts(args.input):
+        if isinstance(item, SpecError):
+            bad += 1
+            print(f"error {item}", file=sys.stderr)
+            continue
+        print(f"== {item['id']}")
+        customer = ""
+        for number, turn in enumerate(item["turns"], start=1):
+            if turn["role"] == "customer":
+                customer = turn["text"]
+                continue
+            found = appraiser.appraise(turn["text"], customer)
+            shown = (
+                ", ".join(f"{b} {found.scores.get(b, 1.0):.2f}" for b in found.behaviours) or "-"
+            )
+            print(f"  turn {number}: {shown}\n    {turn['text'][:100]}")
+    return 2 if bad else 0
 
 
 def _run_config(args: argparse.Namespace) -> RunConfig:
@@ -161,6 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("appraise", help="behaviours of each agent turn of transcripts (JSONL)")
+    p.add_argument("--input", required=True, help="transcripts, one JSON object per line")
+    p.add_argument("--appraisal", default="lexicon", choices=["lexicon", "classifier"])
+    p.set_defaults(func=_cmd_appraise)
+
+    p = sub.add_parser("appraisal", help="the learned behaviour classifier")
+    asub = p.add_subparsers(dest="appraisal_command", required=True)
+    t = asub.add_parser("train", help="train it on the corpus and report per-behaviour quality")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=int, default=15)
+    t.add_argument("--out", help="folder for the weights (default: the user's cache)")
+    t.set_defaults(func=_cmd_appraisal_train)
 
     p = sub.add_parser("validate", help="check persona, rubric, exam and run files")
     p.add_argument("paths", nargs="+", help="files or folders")

@@ -9,10 +9,26 @@ from harness.errors import DeescError
 DEFAULT_APPRAISAL = "lexicon"
 
 
+APPRAISALS = ("lexicon", "classifier")
+
+
 def open_appraiser(name: str = DEFAULT_APPRAISAL) -> Appraiser:
+    """`lexicon`: phrase patterns (the default until the classifier meets its quality target);
+    `classifier`: the learned one, after `deesc appraisal train`."""
     if name == "lexicon":
         return LexiconAppraiser()
-    raise DeescError(f"unknown appraisal {name!r}; known: lexicon")
+    if name == "classifier":
+        from harness.appraisal.classifier import ClassifierAppraiser
+
+        return ClassifierAppraiser()
+    raise DeescError(f"unknown appraisal {name!r}; known: {', '.join(APPRAISALS)}")
 
 
-__all__ = ["DEFAULT_APPRAISAL", "Appraisal", "Appraiser", "LexiconAppraiser", "open_appraiser"]
+__all__ = [
+    "APPRAISALS",
+    "DEFAULT_APPRAISAL",
+    "Appraisal",
+    "Appraiser",
+    "LexiconAppraiser",
+    "open_appraiser",
+]

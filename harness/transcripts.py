@@ -1,0 +1,35 @@
+"""Reading transcripts (one JSON object per line) from real conversations or runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SpecError
+from harness.schemas import validator
+
+
+def read_transcripts(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | SpecError]]:
+    """(line number, transcript) per line; a malformed line yields its error, and reading goes on."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SpecError(path, f"cannot read: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, SpecError(path, f"invalid JSON: {exc.msg}", line=number)
+            continue
+        errors = sorted(
+            validator("transcript").iter_errors(data), key=lambda e: list(e.absolute_path)
+        )
+        if errors:
+            pointer = "/" + "/".join(map(str, errors[0].absolute_path))
+            yield number, SpecError(path, errors[0].message, pointer=pointer, line=number)
+            continue
+        yield number, data
