@@ -58,3 +58,20 @@ BEHAVIOURS: dict[str, Behaviour] = {b.name: b for b in _TAXONOMY}
 POSITIVE: frozenset[str] = frozenset(b.name for b in _TAXONOMY if b.polarity == "positive")
 NEGATIVE: frozenset[str] = frozenset(b.name for b in _TAXONOMY if b.polarity == "negative")
 NAMES: tuple[str, ...] = tuple(b.name for b in _TAXONOMY)
+
+# this many apologies in one turn are over-apologising, for every appraisal
+REPEATED_APOLOGIES = 3
+
+# behaviours that respond to what the customer asked
+ANSWERING: frozenset[str] = frozenset({
+    "offer_solution", "offer_choices", "set_expectation", "explain_policy_with_alternative",
+    "ask_clarifying_question", "paraphrase", "escalate_to_supervisor", "refuse_without_alternative",
+})  # fmt: skip
+
+
+def with_unanswered(found: set[str], customer_text: str) -> set[str]:
+    """Add `ignore_question` when the customer asked and none of the agent's behaviours answers:
+    the one behaviour defined by the turn before it, the same for every appraisal."""
+    if "?" in customer_text and not found & ANSWERING:
+        return found | {"ignore_question"}
+    return found

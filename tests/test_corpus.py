@@ -9,14 +9,13 @@ import sys
 from collections import Counter
 
 from harness.appraisal.corpus import (
-    ANSWERING,
     CONTEXT_ONLY,
     EXCLUSIVE,
     build_corpus,
     in_split,
     phrase_banks,
 )
-from harness.behaviours import NAMES
+from harness.behaviours import ANSWERING, NAMES
 
 CORPUS = build_corpus(seed=0)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.appraisal.base import Appraisal
-from harness.appraisal.corpus import ANSWERING, CONTEXT_ONLY
-from harness.behaviours import NAMES
+from harness.appraisal.corpus import CONTEXT_ONLY
+from harness.behaviours import NAMES, REPEATED_APOLOGIES, with_unanswered
 from harness.errors import DeescError
 
 ENCODER = "all-minilm-l6-v2"
@@ -76,7 +76,6 @@ class Encoder:
 
 # behaviours the head learns; the context-only one is derived from the others
 LEARNED = tuple(n for n in NAMES if n != CONTEXT_ONLY)
-APOLOGIES_FOR_OVER = 3
 
 
 def sentences(text: str) -> list[str]:
@@ -89,11 +88,9 @@ def features(torch: Any, sentence: Any, customer: Any) -> Any:
 
 def derive(found: set[str], customer: str, apologising_sentences: int) -> set[str]:
     """The turn-level behaviours, from their definitions."""
-    if apologising_sentences >= APOLOGIES_FOR_OVER:
+    if apologising_sentences >= REPEATED_APOLOGIES:
         found = (found - {"apologise"}) | {"over_apologise"}
-    if "?" in customer and not found & ANSWERING:
-        found = found | {CONTEXT_ONLY}
-    return found
+    return with_unanswered(found, customer)
 
 
 def build_head(torch: Any, width: int) -> Any:

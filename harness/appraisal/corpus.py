@@ -21,15 +21,10 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.behaviours import NAMES
+from harness.behaviours import NAMES, with_unanswered
 
 Split = Literal["train", "test"]
 CONTEXT_ONLY = "ignore_question"  # labelled from the customer's turn, never from a phrase
-# behaviours that respond to what the customer asked
-ANSWERING = frozenset({
-    "offer_solution", "offer_choices", "set_expectation", "explain_policy_with_alternative",
-    "ask_clarifying_question", "paraphrase", "escalate_to_supervisor", "refuse_without_alternative",
-})  # fmt: skip
 # pairs one turn never shows together
 EXCLUSIVE = (
     {"offer_solution", "refuse_without_alternative"},
@@ -107,11 +102,11 @@ class _Composer:
         self.statements = in_split(ctx["customer_turns"]["statements"], split)
         self.domains = sorted(ctx["domains"])
 
-    def customer(self, slots: dict[str, str]) -> tuple[str, bool]:
+    def customer(self, slots: dict[str, str]) -> str:
         asks = self.rng.random() < 0.5
         line = _fill(self.rng.choice(self.questions if asks else self.statements), slots)
         # slot vocabulary is worded for the agent ("your bill"); the customer says "my bill"
-        return re.sub(r"\byour\b", "my", line), asks
+        return re.sub(r"\byour\b", "my", line)
 
     def turn(self, primary: str) -> tuple[str, str, str, set[str]]:
         rng = self.rng
@@ -128,52 +123,48 @@ class _Composer:
         parts = [rng.choice(self.banks[b]) for b in order]
         if rng.random() < 0.3:
             parts.insert(0, rng.choice(self.fillers))
-        customer, asks = self.customer(slots)
+        customer = self.customer(slots)
         agent = " ".join(_fill(p, slots) for p in parts)
-        if asks and not chosen & ANSWERING:
-            chosen.add(CONTEXT_ONLY)
-        return domain, customer, agent, chosen
+        return domain, customer, agent, with_unanswered(chosen, customer)
 
 
 def build_corpus(seed: int = 0, per_behaviour: int = 320) -> list[Example]:
     """`per_behaviour` turns led by each behaviour, split 3:1 into train and test, plus hard cases."""
     examples: list[Example] = []
+
+    def add(
+        split: Split,
+        domain: str,
+        customer: str,
+        agent: str,
+        labels: set[str],
+        case: str | None = None,
+    ) -> None:
+        examples.append(Example(f"{split}-{len(examples):05d}", split, domain, customer, agent,
+                                tuple(sorted(labels)), case))  # fmt: skip
+
     test_share = 1 / HELD_OUT_EVERY
-    for split, share in (("train", 1 - test_share), ("test", test_share)):
+    splits: tuple[tuple[Split, float], ...] = (("train", 1 - test_share), ("test", test_share))
+    for split, share in splits:
         rng = random.Random(f"{seed}-{split}")
-        composer = _Composer(split, rng)  # type: ignore[arg-type]
+        composer = _Composer(split, rng)
         count = round(per_behaviour * share)
         for primary in sorted(composer.banks):
             for _ in range(count):
-                domain, customer, agent, labels = composer.turn(primary)
-                examples.append(
-                    Example(
-                        f"{split}-{len(examples):05d}",
-                        split,
-                        domain,
-                        customer,
-                        agent,
-                        tuple(sorted(labels)),
-                    )
-                )  # type: ignore[arg-type]
+                add(split, *composer.turn(primary))
         for case, spec in sorted(context()["hard_cases"].items()):
-            phrases = in_split(spec["phrases"], split)  # type: ignore[arg-type]
+            phrases = in_split(spec["phrases"], split)
             for _ in range(count // 3):
                 domain = rng.choice(composer.domains)
                 slots = _slots(domain, rng)
-                customer, asks = composer.customer(slots)
-                labels = set(spec["labels"])
-                if asks and not labels & ANSWERING:
-                    labels.add(CONTEXT_ONLY)
-                examples.append(
-                    Example(
-                        f"{split}-{len(examples):05d}",
-                        split,
-                        domain,
-                        customer,
-                        _fill(rng.choice(phrases), slots),
-                        tuple(sorted(labels)),
-                        case,
-                    )
-                )  # type: ignore[arg-type]
+                customer = composer.customer(slots)
+                agent = _fill(rng.choice(phrases), slots)
+                add(
+                    split,
+                    domain,
+                    customer,
+                    agent,
+                    with_unanswered(set(spec["labels"]), customer),
+                    case,
+                )
     return examples

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from harness.appraisal.base import Appraisal
+from harness.behaviours import REPEATED_APOLOGIES, with_unanswered
 
 _DAYS = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (the )?day|end of (the )?week)"
 _NUM = r"(\d+|one|two|three|four|five|six|seven|ten|24|48|72)"
@@ -122,18 +123,6 @@ _JARGON = re.compile(
     r"|KB article|SKU|API|sync error|cache|DNS|firmware|ledger|reconciliation|batch (run|job)|cutover|CRM|node|payload|dispatch code|disposition)\b",
     re.I,
 )
-_ANSWERING = frozenset(
-    {
-        "offer_solution",
-        "offer_choices",
-        "set_expectation",
-        "explain_policy_with_alternative",
-        "ask_clarifying_question",
-        "paraphrase",
-        "escalate_to_supervisor",
-        "refuse_without_alternative",
-    }
-)
 
 
 def _sentences(text: str) -> list[str]:
@@ -169,13 +158,12 @@ class LexiconAppraiser:
             found.discard("refuse_without_alternative")
         if found & {"offer_solution", "offer_choices"}:
             found.discard("refuse_without_alternative")
-        if len(_APOLOGY.findall(agent_text)) >= 3:
+        if len(_APOLOGY.findall(agent_text)) >= REPEATED_APOLOGIES:
             found.add("over_apologise")
         if len(_JARGON.findall(agent_text)) >= 2:
             found.add("jargon")
-        if "?" in customer_text and not (found & _ANSWERING):
-            found.add("ignore_question")
         if not agent_text.strip():
-            found = {"ignore_question"} if "?" in customer_text else set()
+            found = set()
+        found = with_unanswered(found, customer_text)
         ordered = tuple(sorted(found))
         return Appraisal(ordered, {name: 1.0 for name in ordered})
