@@ -19,6 +19,7 @@ from harness.behaviours import BEHAVIOURS
 from harness.emotion import EmotionalState
 from harness.engine.base import Engine, Request
 from harness.engine.registry import ModelOptions
+from harness.sentences import split_sentences
 from harness.spec import HiddenFact, Offer, Persona
 
 Intent = Literal["continue", "accept", "hang_up"]
@@ -81,9 +82,7 @@ def offers_in(text: str, offers: tuple[Offer, ...]) -> list[str]:
 
 def facts_asked(agent_text: str, persona: Persona, revealed: set[str]) -> list[HiddenFact]:
     """Hidden facts the agent asked for: a cue inside a question sentence of the agent's turn."""
-    questions = [
-        s.lower() for s in re.split(r"(?<=[.?!])\s+", agent_text) if s.strip().endswith("?")
-    ]
+    questions = [s.lower() for s in split_sentences(agent_text) if s.endswith("?")]
     return [
         fact
         for fact in persona.hidden_facts
@@ -127,8 +126,7 @@ def clean_line(raw: str) -> str:
     text = raw.strip().split("\n")[0]
     text = re.sub(r"^(customer|me|user)\s*:\s*", "", text, flags=re.I)
     text = _STAGE.sub("", text).strip().strip('"').strip()
-    sentences = re.split(r"(?<=[.?!])\s+", text)
-    return " ".join(sentences[:3]).strip()
+    return " ".join(split_sentences(text)[:3])
 
 
 def fallback_line(persona: Persona, state: EmotionalState, rng: random.Random) -> str:

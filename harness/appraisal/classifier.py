@@ -16,7 +16,6 @@ apologising sentences). The head is small enough to ship inside the package
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from harness.appraisal.base import Appraisal
 from harness.appraisal.corpus import CONTEXT_ONLY
 from harness.behaviours import NAMES, REPEATED_APOLOGIES, with_unanswered
 from harness.errors import DeescError
+from harness.sentences import split_sentences
 
 ENCODER = "all-minilm-l6-v2"
 HIDDEN = 192
@@ -79,7 +79,7 @@ LEARNED = tuple(n for n in NAMES if n != CONTEXT_ONLY)
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.?!])\s+", text.strip()) if s] or [text]
+    return split_sentences(text) or [text]
 
 
 def features(torch: Any, sentence: Any, customer: Any) -> Any:

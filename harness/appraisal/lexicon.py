@@ -10,6 +10,7 @@ import re
 
 from harness.appraisal.base import Appraisal
 from harness.behaviours import REPEATED_APOLOGIES, with_unanswered
+from harness.sentences import split_sentences
 
 _DAYS = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (the )?day|end of (the )?week)"
 _NUM = r"(\d+|one|two|three|four|five|six|seven|ten|24|48|72)"
@@ -125,14 +126,10 @@ _JARGON = re.compile(
 )
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.?!])\s+", text) if s.strip()]
-
-
 def clarifying_questions(text: str) -> list[str]:
     """Sentences that ask the customer for information (not rhetorical or closing questions)."""
     out = []
-    for sentence in _sentences(text):
+    for sentence in split_sentences(text):
         if not sentence.endswith("?"):
             continue
         if _COMPILED["confirm_resolution"].search(sentence) or _COMPILED[
