@@ -87,6 +87,7 @@ def test_reusing_earlier_prompts_changes_no_reply_and_saves_prefill() -> None:
     assert reuse.prefix is not None and fresh.prefix is None
     histories = [PROMPTS[0], PROMPTS[2]]
     previous: list[int] = [0, 0]
+    cached = prompted = 0
     for turn in range(3):
         requests = [
             Request(Sampling(temperature=0.7, seed=turn, max_new_tokens=8), prompt=h)
@@ -99,9 +100,11 @@ def test_reusing_earlier_prompts_changes_no_reply_and_saves_prefill() -> None:
         # the whole previous prompt comes from the cache; only the reply and the new line do not
         assert [c.cached_tokens for c in with_reuse] == previous
         previous = [c.prompt_tokens for c in with_reuse]
+        cached += sum(c.cached_tokens for c in with_reuse)
+        prompted += sum(c.prompt_tokens for c in with_reuse)
         # the next turn repeats this prompt, the reply, and a new agent line of differing length
         histories = [
             f"{h}{c.text}\nCustomer: {'Okay.' if i else 'I see, and then what happens?'}\nAgent:"
             for i, (h, c) in enumerate(zip(histories, with_reuse, strict=True))
         ]
-    assert reuse.prefix.stats.reuse_rate > 0.5
+    assert cached / prompted > 0.5  # over the three turns, most of the prompt was reused

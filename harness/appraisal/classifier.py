@@ -110,7 +110,7 @@ def _shared_encoder() -> Encoder:
 class ClassifierAppraiser:
     name = "classifier"
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, encoder: Encoder | None = None) -> None:
         import torch
         from safetensors.torch import load_file
 
@@ -123,7 +123,7 @@ class ClassifierAppraiser:
         if card["labels"] != list(LEARNED):
             raise DeescError(f"{folder / CARD}: trained for another behaviour taxonomy; retrain it")
         self.torch = torch
-        self.encoder = _shared_encoder()
+        self.encoder = encoder or _shared_encoder()
         self.head = build_head(torch, card["width"])
         self.head.load_state_dict(load_file(folder / WEIGHTS))
         self.head.eval()

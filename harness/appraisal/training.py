@@ -183,7 +183,7 @@ def train(
     (folder / CARD).write_text(json.dumps(card, indent=2) + "\n")
     log(f"evaluating on {len(test)} held-out turns ...")
     tic = time.perf_counter()
-    card["test"] = evaluate(ClassifierAppraiser(folder), test)
+    card["test"] = evaluate(ClassifierAppraiser(folder, encoder), test)  # no second MiniLM load
     card["turns_per_second"] = round(len(test) / (time.perf_counter() - tic), 1)
     card["lexicon_test"] = evaluate(LexiconAppraiser(), test)
     card["train_seconds"] = round(time.perf_counter() - started, 1)

@@ -11,7 +11,6 @@ mask that hides the pads and position ids that skip them.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 KV = list[tuple[Any, Any]]  # per layer: keys, values of shape [heads, tokens, head_dim]
@@ -25,22 +24,11 @@ def common_prefix_length(a: tuple[int, ...], b: list[int]) -> int:
     return n
 
 
-@dataclass
-class PrefixCacheStats:
-    prompt_tokens: int = 0
-    reused_tokens: int = 0
-
-    @property
-    def reuse_rate(self) -> float:
-        return self.reused_tokens / self.prompt_tokens if self.prompt_tokens else 0.0
-
-
 class PrefixCache:
     def __init__(self, max_tokens: int = 65536) -> None:
         self.max_tokens = max_tokens
         self._entries: OrderedDict[tuple[int, ...], KV] = OrderedDict()
         self._tokens = 0
-        self.stats = PrefixCacheStats()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -53,11 +41,9 @@ class PrefixCache:
             if n > best:
                 best_key, best = key, n
         best = min(best, len(ids) - 1)
-        self.stats.prompt_tokens += len(ids)
         if best_key is None or best <= 0:
             return 0, None
         self._entries.move_to_end(best_key)
-        self.stats.reused_tokens += best
         return best, self._entries[best_key]
 
     def store(self, ids: list[int], kv: KV) -> None:
