@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import DeescError, SpecError
-from harness.schemas import validator
+from harness.schemas import check_record
 
 MANIFEST = "manifest.json"
 EPISODES = "episodes.jsonl"
@@ -36,14 +36,6 @@ def atomic_write_json(path: Path, data: Any) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def check_record(kind: str, record: dict[str, Any], where: str) -> None:
-    errors = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        pointer = "/" + "/".join(map(str, err.absolute_path))
-        raise SpecError(where, err.message, pointer=pointer)
 
 
 class RunStore:

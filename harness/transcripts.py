@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpecError
-from harness.schemas import validator
+from harness.schemas import check_record
 
 
 def read_transcripts(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | SpecError]]:
@@ -25,11 +25,9 @@ def read_transcripts(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | S
         except json.JSONDecodeError as exc:
             yield number, SpecError(path, f"invalid JSON: {exc.msg}", line=number)
             continue
-        errors = sorted(
-            validator("transcript").iter_errors(data), key=lambda e: list(e.absolute_path)
-        )
-        if errors:
-            pointer = "/" + "/".join(map(str, errors[0].absolute_path))
-            yield number, SpecError(path, errors[0].message, pointer=pointer, line=number)
+        try:
+            check_record("transcript", data, str(path), line=number)
+        except SpecError as exc:
+            yield number, exc
             continue
         yield number, data

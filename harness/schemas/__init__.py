@@ -29,6 +29,16 @@ def _registry() -> Registry:
     return Registry().with_resources(resources_)
 
 
+def check_record(kind: str, record: object, where: str, line: int | None = None) -> None:
+    """Raise a SpecError for the first schema error of a record (a JSONL line, a manifest)."""
+    from harness.errors import SpecError
+
+    errors = sorted(validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path))
+    if errors:
+        pointer = "/" + "/".join(map(str, errors[0].absolute_path))
+        raise SpecError(where, errors[0].message, pointer=pointer, line=line)
+
+
 @cache
 def validator(name: str) -> Draft202012Validator:
     schema = load_schema(name)
