@@ -6,6 +6,7 @@ Names here are the vocabulary of persona `reactions`, rubric `evidence_behaviour
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,12 +62,22 @@ NAMES: tuple[str, ...] = tuple(b.name for b in _TAXONOMY)
 
 # this many apologies in one turn are over-apologising, for every appraisal
 REPEATED_APOLOGIES = 3
+APOLOGY = re.compile(r"\b(sorry|apolog(y|ies|i[sz]e[sd]?))\b", re.IGNORECASE)
 
 # behaviours that respond to what the customer asked
 ANSWERING: frozenset[str] = frozenset({
     "offer_solution", "offer_choices", "set_expectation", "explain_policy_with_alternative",
     "ask_clarifying_question", "paraphrase", "escalate_to_supervisor", "refuse_without_alternative",
 })  # fmt: skip
+
+
+def with_turn_rules(found: set[str], agent_text: str, customer_text: str) -> set[str]:
+    """The two behaviours defined by counting and by context, the same for every appraisal:
+    `over_apologise` (REPEATED_APOLOGIES or more apologies in the turn; it takes the place of
+    `apologise`) and `ignore_question` (see `with_unanswered`)."""
+    if len(APOLOGY.findall(agent_text)) >= REPEATED_APOLOGIES:
+        found = (found - {"apologise"}) | {"over_apologise"}
+    return with_unanswered(found, customer_text)
 
 
 def with_unanswered(found: set[str], customer_text: str) -> set[str]:

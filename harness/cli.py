@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.appraisal import APPRAISALS, DEFAULT_APPRAISAL
 from harness.errors import DeescError
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ def _cmd_models(args: argparse.Namespace) -> int:
                 raise DeescError(f"offline:{model.name} is not installed: {model.pip}")
             folder = prepare_gguf(path)
             print(f"offline:{model.name} ready in {folder}")
+        from harness.appraisal.classifier import ensure_trained
+
+        print(f"behaviour classifier ready in {ensure_trained()}")
         return 0
     print(f"{'spec':<28} {'kind':<10} {'status':<14} where")
     for model in PACKAGED.values():
@@ -130,7 +134,7 @@ def _run_config(args: argparse.Namespace) -> RunConfig:
         overrides["agents"] = tuple(AgentConfig(spec=s) for s in args.agent)
     if args.customer_model:
         overrides["customer_model"] = replace(config.customer_model, spec=args.customer_model)
-    for name in ("repeats", "seed", "concurrency", "max_turns", "out", "prompt_style"):
+    for name in ("repeats", "seed", "concurrency", "max_turns", "out", "prompt_style", "appraisal"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     config = replace(config, **overrides)
@@ -201,13 +205,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["continuation", "chat"],
         help="how the customer model is prompted (default continuation)",
     )
+    p.add_argument(
+        "--appraisal",
+        choices=APPRAISALS,
+        help=f"what reads the agent's behaviours for the customer (default {DEFAULT_APPRAISAL})",
+    )
     p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("appraise", help="behaviours of each agent turn of transcripts (JSONL)")
     p.add_argument("--input", required=True, help="transcripts, one JSON object per line")
-    p.add_argument("--appraisal", default="lexicon", choices=["lexicon", "classifier"])
+    p.add_argument("--appraisal", default=DEFAULT_APPRAISAL, choices=APPRAISALS)
     p.set_defaults(func=_cmd_appraise)
 
     p = sub.add_parser("appraisal", help="the learned behaviour classifier")

@@ -38,7 +38,9 @@ def load_runfile(path: str | Path) -> RunConfig:
         for spec, opts in d.get("models", {}).items()
     }
     # what the file leaves out keeps RunConfig's defaults: one place for each default
-    optional = {k: d[k] for k in ("repeats", "seed", "concurrency", "max_turns") if k in d}
+    optional = {
+        k: d[k] for k in ("repeats", "seed", "concurrency", "max_turns", "appraisal") if k in d
+    }
     if "out" in d:
         optional["out"] = _relative(base, d["out"])
     if "customer_model" in d:

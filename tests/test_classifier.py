@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import DATA
@@ -14,8 +15,13 @@ from harness.errors import DeescError
 def test_appraise_prints_behaviours_per_agent_turn(capsys) -> None:
     assert main(["appraise", "--input", str(DATA / "golden" / "transcripts.jsonl")]) == 0
     out = capsys.readouterr().out
-    assert "== real-001" in out and "turn 2: apologise 1.00, ask_clarifying_question 1.00" in out
-    assert "== real-002" in out and "turn 2: dismiss 1.00" in out
+    # the default appraisal is the classifier: behaviours with their probabilities
+    found = re.findall(r"^== (\S+)\n  turn 2: (.*)$", out, re.M)
+    assert [(t, re.sub(r" [01]\.\d\d", "", b)) for t, b in found] == [
+        ("real-001", "apologise, ask_clarifying_question"),
+        ("real-002", "dismiss"),
+    ]
+    assert all(0.2 <= float(p) <= 1 for p in re.findall(r" ([01]\.\d\d)", out))
 
 
 def test_appraise_reports_bad_lines_by_number_and_goes_on(tmp_path, capsys) -> None:
@@ -31,12 +37,26 @@ def test_appraise_reports_bad_lines_by_number_and_goes_on(tmp_path, capsys) -> N
     assert "== ok" in out and "dismiss" in out and "ignore_question" in out
 
 
-def test_the_classifier_needs_training_first(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("DEESC_CACHE", str(tmp_path))
-    with pytest.raises(DeescError, match="run deesc appraisal train"):
-        from harness.appraisal import open_appraiser
+def test_a_head_trained_on_another_corpus_is_not_current(tmp_path) -> None:
+    from harness.appraisal.classifier import CARD, WEIGHTS, default_dir, is_current
 
-        open_appraiser("classifier")
+    trained = default_dir()  # `make setup` trains it
+    assert is_current(trained)
+    card = json.loads((trained / CARD).read_text())
+    (tmp_path / WEIGHTS).write_bytes((trained / WEIGHTS).read_bytes())
+    (tmp_path / CARD).write_text(json.dumps({**card, "fingerprint": "0" * 16}))
+    assert not is_current(tmp_path)  # opening the default folder would retrain it
+    (tmp_path / CARD).write_text(json.dumps(card))
+    assert is_current(tmp_path)
+    (tmp_path / WEIGHTS).unlink()
+    assert not is_current(tmp_path)
+
+
+def test_an_explicit_folder_without_a_head_is_an_error(tmp_path) -> None:
+    from harness.appraisal.classifier import ClassifierAppraiser
+
+    with pytest.raises(DeescError, match="run deesc appraisal train"):
+        ClassifierAppraiser(tmp_path)
 
 
 @pytest.mark.slow
@@ -45,11 +65,13 @@ def test_training_reproduces_the_measured_quality(tmp_path, monkeypatch, capsys)
     assert main(["appraisal", "train", "--seed", "0"]) == 0
     card = json.loads((tmp_path / "appraisal" / "classifier.json").read_text())
     test, lexicon = card["test"], card["lexicon_test"]
-    # measured 0.797 on this corpus (README); the target of 0.85 is not reached yet
-    assert test["macro_f1"] >= 0.75
+    # measured 0.901 macro, 0.908 micro on this corpus (README); the target is 0.85
+    assert test["macro_f1"] >= 0.85
+    assert card["fingerprint"] and card["layers"] == [2, 4, 6]
     assert test["macro_f1"] >= lexicon["macro_f1"] + 0.10  # well above the phrase-pattern baseline
     assert card["turns_per_second"] >= 100  # in batches, on the CPU
     assert test["confusions"]["apologise -> over_apologise"] <= 5
+    assert test["confusions"]["set_boundary_respectfully -> dismiss"] <= 5
     capsys.readouterr()
 
     assert (

@@ -59,6 +59,7 @@ def test_runfile_resolves_paths_relative_to_itself() -> None:
     assert config.agents[2].system_prompt == str(DATA / "golden" / "bot-prompt.txt")
     assert config.customer_model.temperature == 0.8 and config.customer_model.max_new_tokens == 40
     assert (config.repeats, config.seed, config.concurrency, config.max_turns) == (2, 7, 4, 4)
+    assert config.appraisal == "lexicon"
 
 
 def test_taxonomy_and_schema_name_the_same_behaviours() -> None:

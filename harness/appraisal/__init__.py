@@ -6,15 +6,15 @@ from harness.appraisal.base import Appraisal, Appraiser
 from harness.appraisal.lexicon import LexiconAppraiser
 from harness.errors import DeescError
 
-DEFAULT_APPRAISAL = "lexicon"
+DEFAULT_APPRAISAL = "classifier"
 
 
 APPRAISALS = ("lexicon", "classifier")
 
 
 def open_appraiser(name: str = DEFAULT_APPRAISAL) -> Appraiser:
-    """`lexicon`: phrase patterns (the default until the classifier meets its quality target);
-    `classifier`: the learned one, after `deesc appraisal train`."""
+    """`classifier`: the learned one (the default; trained on first use when missing);
+    `lexicon`: phrase patterns, a fallback with no model, measured against the classifier."""
     if name == "lexicon":
         return LexiconAppraiser()
     if name == "classifier":

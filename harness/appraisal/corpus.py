@@ -25,6 +25,9 @@ from harness.behaviours import NAMES, with_unanswered
 
 Split = Literal["train", "test"]
 CONTEXT_ONLY = "ignore_question"  # labelled from the customer's turn, never from a phrase
+# behaviours that `behaviours.with_turn_rules` decides for every appraisal; over-apologising
+# still has phrases, so that the rule is measured on them
+TURN_RULES = (CONTEXT_ONLY, "over_apologise")
 # pairs one turn never shows together
 EXCLUSIVE = (
     {"offer_solution", "refuse_without_alternative"},
@@ -36,6 +39,8 @@ EXCLUSIVE = (
 )
 CLOSING = ("confirm_resolution", "thank_customer")
 HELD_OUT_EVERY = 4
+JOIN_SHARE = 0.3
+JOINERS = (", and ", "; ", ", so ", " and ", " - ")
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,21 @@ class _Composer:
         if rng.random() < 0.3:
             parts.insert(0, rng.choice(self.fillers))
         customer = self.customer(slots)
-        agent = " ".join(_fill(p, slots) for p in parts)
+        agent = self.join([_fill(p, slots) for p in parts])
         return domain, customer, agent, with_unanswered(chosen, customer)
+
+    def join(self, parts: list[str]) -> str:
+        """Sentences in a row, but now and then two behaviours share one sentence ("I understand
+        how frustrating this is, and I'm sorry."), as people write them."""
+        text = parts[0]
+        for part in parts[1:]:
+            if text[-1] == "." and part[-1] in ".!" and self.rng.random() < JOIN_SHARE:
+                glue = self.rng.choice(JOINERS)
+                head = part if part.startswith(("I ", "I'")) else part[0].lower() + part[1:]
+                text = text[:-1] + glue + head
+            else:
+                text += " " + part
+        return text
 
 
 def build_corpus(seed: int = 0, per_behaviour: int = 320) -> list[Example]:

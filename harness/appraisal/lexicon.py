@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from harness.appraisal.base import Appraisal
-from harness.behaviours import REPEATED_APOLOGIES, with_unanswered
+from harness.behaviours import with_turn_rules
 from harness.sentences import split_sentences
 
 _DAYS = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (the )?day|end of (the )?week)"
@@ -105,7 +105,6 @@ PATTERNS: dict[str, str] = {
 }
 
 _COMPILED = {name: re.compile(p, re.I) for name, p in PATTERNS.items()}
-_APOLOGY = re.compile(PATTERNS["apologise"], re.I)
 _POLICY = re.compile(
     r"\b(policy|terms|our rules|not (able|allowed|permitted) to|unable to|can('t|not)|outside (the|our))",
     re.I,
@@ -155,12 +154,10 @@ class LexiconAppraiser:
             found.discard("refuse_without_alternative")
         if found & {"offer_solution", "offer_choices"}:
             found.discard("refuse_without_alternative")
-        if len(_APOLOGY.findall(agent_text)) >= REPEATED_APOLOGIES:
-            found.add("over_apologise")
         if len(_JARGON.findall(agent_text)) >= 2:
             found.add("jargon")
         if not agent_text.strip():
             found = set()
-        found = with_unanswered(found, customer_text)
+        found = with_turn_rules(found, agent_text, customer_text)
         ordered = tuple(sorted(found))
         return Appraisal(ordered, {name: 1.0 for name in ordered})
