@@ -40,14 +40,27 @@ def outcome_rows(episodes: list[dict[str, Any]], by: tuple[str, ...]) -> list[li
                 f"{_rate(eps, 'resolved'):.0%}",
                 f"{_rate(eps, 'hung_up'):.0%}",
                 f"{mean(e['outcome']['turns'] for e in eps):.1f}",
+                _mean_composite(eps),
+                _pass_rate(eps),
                 ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())),
             ]
         )
     return rows
 
 
+def _mean_composite(eps: list[dict[str, Any]]) -> str:
+    values = [e["composite"] for e in eps if e.get("composite") is not None]
+    return f"{mean(values):.1f}" if values else "-"
+
+
+def _pass_rate(eps: list[dict[str, Any]]) -> str:
+    judged = [e for e in eps if "passed" in e]  # episodes of format 1 were not judged
+    return f"{mean(1.0 if e['passed'] else 0.0 for e in judged):.0%}" if judged else "-"
+
+
 def outcome_table(episodes: list[dict[str, Any]], by: tuple[str, ...] = ("agent",)) -> str:
-    header = [*by, "n", "anger start", "anger end", "resolved", "hung up", "turns", "ended by"]
+    header = [*by, "n", "anger start", "anger end", "resolved", "hung up", "turns", "composite",
+              "passed", "ended by"]  # fmt: skip
     return format_table(header, outcome_rows(episodes, by))
 
 

@@ -134,7 +134,9 @@ def _run_config(args: argparse.Namespace) -> RunConfig:
         overrides["agents"] = tuple(AgentConfig(spec=s) for s in args.agent)
     if args.customer_model:
         overrides["customer_model"] = replace(config.customer_model, spec=args.customer_model)
-    for name in ("repeats", "seed", "concurrency", "max_turns", "out", "prompt_style", "appraisal"):
+    names = ("repeats", "seed", "concurrency", "max_turns", "out", "prompt_style", "appraisal",
+             "judge", "rubric")  # fmt: skip
+    for name in names:
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     config = replace(config, **overrides)
@@ -210,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=APPRAISALS,
         help=f"what reads the agent's behaviours for the customer (default {DEFAULT_APPRAISAL})",
     )
+    p.add_argument("--judge", help="behaviour (default), model:MODEL_SPEC or ensemble:MODEL_SPEC")
+    p.add_argument(
+        "--rubric", help="rubric that scores every episode (default rubrics/deescalation.yaml)"
+    )
     p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
@@ -226,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=15)
     t.add_argument("--out", help="folder for the weights (default: the user's cache)")
     t.set_defaults(func=_cmd_appraisal_train)
+
+    from harness.cli_judge import add_commands as add_judge_commands
+
+    add_judge_commands(sub)
 
     p = sub.add_parser("validate", help="check persona, rubric, exam and run files")
     p.add_argument("paths", nargs="+", help="files or folders")

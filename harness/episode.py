@@ -20,7 +20,7 @@ from harness.emotion import EmotionalState
 from harness.seeds import derive_seed
 from harness.spec import HiddenFact, Offer, Persona
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the judge's scores, composite and pass/fail (1 had none)
 MAX_CONSECUTIVE_AGENT_ERRORS = 2
 
 

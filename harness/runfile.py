@@ -39,10 +39,14 @@ def load_runfile(path: str | Path) -> RunConfig:
     }
     # what the file leaves out keeps RunConfig's defaults: one place for each default
     optional = {
-        k: d[k] for k in ("repeats", "seed", "concurrency", "max_turns", "appraisal") if k in d
+        k: d[k]
+        for k in ("repeats", "seed", "concurrency", "max_turns", "appraisal", "judge")
+        if k in d
     }
     if "out" in d:
         optional["out"] = _relative(base, d["out"])
+    if "rubric" in d:
+        optional["rubric"] = _relative(base, d["rubric"])
     if "customer_model" in d:
         optional["customer_model"] = ModelOptions.from_config(d["customer_model"])
     return RunConfig(

@@ -28,12 +28,14 @@ from harness.customer import CustomerSimulator, PromptStyle
 from harness.engine.registry import EnginePool, ModelOptions
 from harness.episode import Episode, EpisodePlan
 from harness.errors import DeescError
+from harness.judge import DEFAULT_JUDGE, open_judge
+from harness.judge.records import DEFAULT_RUBRIC, conversation_from, judgement_record
 from harness.seeds import derive_seed
-from harness.spec import Persona, load_personas
+from harness.spec import Persona, load_personas, load_rubric
 from harness.store import RunStore
 
 log = logging.getLogger(__name__)
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the rubric and judge
 # a resumed run must match in these; concurrency may change
 _RESUME_KEYS = (
     "agents",
@@ -43,6 +45,8 @@ _RESUME_KEYS = (
     "max_turns",
     "appraisal",
     "prompt_style",
+    "judge",
+    "rubric",
 )
 
 
@@ -59,6 +63,8 @@ class RunConfig:
     out: str | None = None
     appraisal: str = DEFAULT_APPRAISAL
     prompt_style: PromptStyle = "continuation"
+    judge: str = DEFAULT_JUDGE
+    rubric: str = DEFAULT_RUBRIC
 
     def as_manifest(self) -> dict[str, Any]:
         return {
@@ -72,6 +78,8 @@ class RunConfig:
             "max_turns": self.max_turns,
             "appraisal": self.appraisal,
             "prompt_style": self.prompt_style,
+            "judge": self.judge,
+            "rubric": self.rubric,
         }
 
 
@@ -142,6 +150,9 @@ class Runner:
         self.personas = load_personas(config.personas)
         self.plans = plan_episodes(self.personas, config)
         self.appraiser = open_appraiser(config.appraisal)
+        if not Path(config.rubric).exists():
+            raise DeescError(f"{config.rubric}: no such rubric file; pass --rubric PATH")
+        self.rubric = load_rubric(config.rubric)
         self.store = RunStore(config.out or default_run_dir(config))
 
     def _manifest(self, started: str) -> dict[str, Any]:
@@ -153,6 +164,12 @@ class Runner:
             "config": self.config.as_manifest(),
             "personas": {p.id: {"path": p.source, "sha256": p.content_hash} for p in self.personas},
             "personas_hash": personas_hash(self.personas),
+            "rubric": {
+                "id": self.rubric.id,
+                "version": self.rubric.version,
+                "path": self.rubric.source,
+                "sha256": self.rubric.content_hash,
+            },
             "models": {name: e.describe() for name, e in self.pool.engines().items()},
             "packages": _packages(),
             "platform": {
@@ -170,6 +187,8 @@ class Runner:
                     f"{self.store.manifest_path}: cannot resume: '{key}' differs from the "
                     "interrupted run; start a new run directory instead"
                 )
+        if old.get("rubric", {}).get("sha256") != new["rubric"]["sha256"]:
+            raise DeescError(f"{self.store.manifest_path}: cannot resume: the rubric file changed")
         if old["personas_hash"] != new["personas_hash"]:
             raise DeescError(
                 f"{self.store.manifest_path}: cannot resume: the persona files changed"
@@ -195,6 +214,10 @@ class Runner:
         started_clock = time.perf_counter()
         agents = self._open_agents()
         customer_engine = self.pool.get(self.config.customer_model)
+        # the judge shares the pool: a model judge's requests join the simulation's batches
+        judge = open_judge(self.config.judge, self.pool, self.appraiser,
+                           self.config.model_options.get(self.config.judge.partition(":")[2]))  # fmt: skip
+        personas = {p.id: p for p in self.personas}
         started = datetime.now(UTC).isoformat(timespec="seconds")
         manifest = self._manifest(started)
         done: set[str] = set()
@@ -230,6 +253,12 @@ class Runner:
                     record = await Episode(
                         plan, agents[plan.agent_name], customer, self.appraiser
                     ).run()
+                    conversation = conversation_from(record, personas)
+                    (judgement,) = await judge.judge([conversation], self.rubric)
+                    verdict = judgement_record(conversation, judgement, self.rubric)
+                    record.update(
+                        {k: v for k, v in verdict.items() if k not in ("id", "format_version")}
+                    )
                 except Exception as exc:  # one broken episode must not lose the others
                     log.error("episode %s failed: %s", plan.id, exc)
                     failures.append((plan.id, f"{type(exc).__name__}: {exc}"))

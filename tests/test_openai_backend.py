@@ -61,6 +61,10 @@ class FakeServer(BaseHTTPRequestHandler):
                 if self.path.endswith("/completions") and "prompt" in body
                 else {"message": {"role": "assistant", "content": text}}
             )
+            if action == "logprobs" and body.get("logprobs"):  # as OpenAI and vLLM send them
+                top = [{"token": "3", "logprob": -0.5108}, {"token": " 4", "logprob": -1.204},
+                       {"token": "Hello", "logprob": -2.303}]  # fmt: skip
+                choice["logprobs"] = {"content": [{"token": "3", "top_logprobs": top}]}
             payload = (
                 b"not json"
                 if action == "garbage"
@@ -194,6 +198,21 @@ def transformers_serve() -> Iterator[tuple[str, str]]:
 
 
 @pytest.mark.slow
+def test_choice_probabilities_from_logprobs_or_none(server) -> None:
+    e = engine(server)
+    request = Request(Sampling(max_new_tokens=50), messages=({"role": "user", "content": "Score?"},),
+                      choices=("1", "2", "3", "4", "5"))  # fmt: skip
+    FakeServer.script = ["logprobs", "ok"]
+    with_logprobs = asyncio.run(e.generate(request))
+    body = FakeServer.seen[-1]
+    assert body["max_tokens"] == 1 and body["logprobs"] is True and body["top_logprobs"] == 20
+    probs = with_logprobs.choice_probs or {}
+    assert probs["3"] == pytest.approx(0.6, abs=1e-3) and probs["4"] == pytest.approx(0.3, abs=1e-3)
+    assert probs["1"] == probs["2"] == probs["5"] == 0.0
+    # a server that sends no logprobs (transformers serve): None, and the judge writes JSON
+    assert asyncio.run(e.generate(request)).choice_probs is None
+
+
 def test_against_transformers_serve(transformers_serve) -> None:
     url, model = transformers_serve
     e = open_engine(ModelOptions(spec=f"openai:{url}#{model}", max_new_tokens=12, temperature=0))

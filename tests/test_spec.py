@@ -48,6 +48,16 @@ def test_golden_files_of_every_format_validate() -> None:
         assert not list(validator("transcript").iter_errors(json.loads(line)))
 
 
+def test_golden_judge_outputs_validate_and_an_unscored_criterion_needs_a_reason() -> None:
+    for line in (DATA / "golden" / "judgements.jsonl").read_text().splitlines():
+        assert not list(validator("judgement").iter_errors(json.loads(line)))
+    calibration = json.loads((DATA / "golden" / "calibration.json").read_text())
+    assert not list(validator("calibration").iter_errors(calibration))
+    bad = json.loads((DATA / "invalid" / "judgement-unscored-without-reason.jsonl").read_text())
+    errors = list(validator("judgement").iter_errors(bad))
+    assert errors and errors[0].absolute_path[0] == "scores"
+
+
 def test_runfile_resolves_paths_relative_to_itself() -> None:
     config = load_runfile(DATA / "golden" / "runfile.yaml")
     assert config.personas == (str(DATA / "golden" / "../personas"),)

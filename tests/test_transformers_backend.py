@@ -108,3 +108,53 @@ def test_reusing_earlier_prompts_changes_no_reply_and_saves_prefill() -> None:
             for i, (h, c) in enumerate(zip(histories, with_reuse, strict=True))
         ]
     assert cached / prompted > 0.5  # over the three turns, most of the prompt was reused
+
+
+def test_choice_probabilities_are_the_models_next_token_probabilities(backend) -> None:
+    """A request with choices generates nothing and reads the prompt's own next-token
+    distribution, also when it shares a batch with ordinary requests."""
+    import torch
+
+    prompt = "Rate the reply from 1 to 5.\nReply: I'm sorry, I'll refund you today.\nScore:"
+    choices = (" 1", " 2", " 3", " 4", " 5")
+    scored, plain = backend.generate_batch([
+        Request(Sampling(temperature=0.0), prompt=prompt, choices=choices),
+        Request(Sampling(temperature=0.0, max_new_tokens=6), prompt=PROMPTS[0]),
+    ])  # fmt: skip
+    assert scored.text == "" and scored.completion_tokens == 0
+    assert plain.text == gen(backend, PROMPTS[0], temperature=0.0, max_new_tokens=6)
+    # this tokenizer writes " 3" as " " and "3": the shared " " is part of the prompt
+    ids = backend.tokenizer(prompt + " ", return_tensors="pt").input_ids
+    with torch.inference_mode():
+        probs = torch.softmax(backend.model(input_ids=ids).logits[0, -1].float(), dim=-1)
+    for choice in choices:
+        token = backend.tokenizer(choice.strip()).input_ids[0]
+        assert scored.choice_probs[choice] == pytest.approx(float(probs[token]), rel=1e-3)
+    assert len(set(scored.choice_probs.values())) == 5
+    assert 0 < sum(scored.choice_probs.values()) <= 1
+
+
+def test_the_model_judge_on_the_packaged_model_reads_probabilities() -> None:
+    import asyncio
+
+    from harness.engine.registry import EnginePool
+    from harness.judge import open_judge
+    from harness.judge.base import Conversation
+    from harness.spec import load_rubric
+
+    rubric = load_rubric("rubrics/deescalation.yaml")
+    rubric = rubric.__class__(**{**rubric.__dict__, "criteria": rubric.criteria[:3]})
+    turns = ({"role": "customer", "text": "My parcel is late."},
+             {"role": "agent", "text": "I'm sorry. I'll send a new one today, arriving Friday."})  # fmt: skip
+    c = Conversation("c", turns)
+    judge = open_judge("model:offline:smollm2-135m", EnginePool())
+    first = asyncio.run(judge.judge([c, c], rubric))
+    again = asyncio.run(judge.judge([c], rubric))
+    for score in first[0].scores.values():
+        assert score.value is not None and 1 <= score.value <= 5
+        assert score.confidence is not None and 0 <= score.confidence <= 1
+        assert "expected score over the model's probabilities" in score.rationale
+    # the same scores, alone or in a batch (up to float rounding of padded batches)
+    for other in (first[1], again[0]):
+        for key, score in first[0].scores.items():
+            assert other.scores[key].value == pytest.approx(score.value, abs=1e-3)

@@ -11,6 +11,8 @@ class Appraisal:
     behaviours: tuple[str, ...]
     # behaviour -> probability (1.0 for rule-based appraisals)
     scores: dict[str, float] = field(default_factory=dict)
+    # behaviour -> the words of the turn that show it (a sentence or clause), for evidence
+    evidence: dict[str, str] = field(default_factory=dict)
 
 
 class Appraiser(Protocol):

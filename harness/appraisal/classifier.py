@@ -36,7 +36,7 @@ from typing import Any
 
 from harness.appraisal.base import Appraisal
 from harness.appraisal.corpus import TURN_RULES
-from harness.behaviours import NAMES, with_turn_rules
+from harness.behaviours import APOLOGY, NAMES, with_turn_rules
 from harness.errors import DeescError
 from harness.sentences import split_clauses
 
@@ -179,8 +179,9 @@ class ClassifierAppraiser:
         self.head.eval()
         self.thresholds = torch.tensor([card["thresholds"][n] for n in LEARNED])
 
-    def sentence_probabilities(self, pairs: list[tuple[str, str]]) -> list[Any]:
-        """Per pair of (agent turn, preceding customer turn): probabilities [sentences, LEARNED]."""
+    def sentence_probabilities(self, pairs: list[tuple[str, str]]) -> list[tuple[list[str], Any]]:
+        """Per pair of (agent turn, preceding customer turn): its pieces, and their
+        probabilities [pieces, LEARNED]."""
         torch = self.torch
         split = [sentences(agent) for agent, _ in pairs]
         unique = sorted({s for parts in split for s in parts} | {c for _, c in pairs})
@@ -190,12 +191,14 @@ class ClassifierAppraiser:
             for parts, (_, customer) in zip(split, pairs, strict=True):
                 sent = torch.stack([vectors[s] for s in parts])
                 cust = vectors[customer].expand_as(sent)
-                out.append(torch.sigmoid(self.head(features(torch, sent, cust))))
+                out.append((parts, torch.sigmoid(self.head(features(torch, sent, cust)))))
         return out
 
     def appraise_many(self, pairs: list[tuple[str, str]]) -> list[Appraisal]:
         out = []
-        for (agent, customer), probs in zip(pairs, self.sentence_probabilities(pairs), strict=True):
+        for (agent, customer), (parts, probs) in zip(
+            pairs, self.sentence_probabilities(pairs), strict=True
+        ):
             if not agent.strip():  # silence shows nothing, but leaves a question unanswered
                 found: set[str] = with_turn_rules(set(), agent, customer)
                 out.append(Appraisal(tuple(sorted(found)), {n: 1.0 for n in found}))
@@ -208,7 +211,11 @@ class ClassifierAppraiser:
             }
             found = with_turn_rules(found, agent, customer)
             scores = {n: round(float(p), 4) for n, p in zip(LEARNED, turn.tolist(), strict=True)}
-            out.append(Appraisal(tuple(sorted(found)), scores))
+            strongest = probs.argmax(dim=0).tolist()
+            evidence = {n: parts[strongest[LEARNED.index(n)]] for n in found if n in LEARNED}
+            if "over_apologise" in found:
+                evidence["over_apologise"] = next((p for p in parts if APOLOGY.search(p)), agent)
+            out.append(Appraisal(tuple(sorted(found)), scores, evidence))
         return out
 
     def appraise(self, agent_text: str, customer_text: str = "") -> Appraisal:

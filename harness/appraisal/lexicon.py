@@ -142,6 +142,17 @@ def clarifying_questions(text: str) -> list[str]:
     return out
 
 
+def _evidence(text: str, found: set[str]) -> dict[str, str]:
+    """The first sentence in which each found pattern matches (whole turn for the others)."""
+    out = {}
+    for name in found:
+        pattern = _COMPILED.get(name)
+        hits = [s for s in split_sentences(text) if pattern and pattern.search(s)]
+        out[name] = hits[0] if hits else text
+    out.pop("ignore_question", None)  # an absence has no words to quote
+    return out
+
+
 class LexiconAppraiser:
     name = "lexicon"
 
@@ -160,4 +171,4 @@ class LexiconAppraiser:
             found = set()
         found = with_turn_rules(found, agent_text, customer_text)
         ordered = tuple(sorted(found))
-        return Appraisal(ordered, {name: 1.0 for name in ordered})
+        return Appraisal(ordered, {name: 1.0 for name in ordered}, _evidence(agent_text, found))

@@ -36,11 +36,16 @@ class Sampling:
 
 @dataclass(frozen=True)
 class Request:
-    """A raw-text continuation (`prompt`) or a chat (`messages`), never both."""
+    """A raw-text continuation (`prompt`) or a chat (`messages`), never both.
+
+    With `choices`, nothing is generated: the completion carries the probability the model
+    gives each choice as the next token (`Completion.choice_probs`), where the backend can
+    read token probabilities; a backend that cannot leaves `choice_probs` None."""
 
     sampling: Sampling
     prompt: str | None = None
     messages: tuple[dict[str, str], ...] | None = None
+    choices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):
@@ -55,6 +60,9 @@ class Completion:
     completion_tokens: int = 0
     error: str | None = None
     cached_tokens: int = 0  # prompt tokens whose KV cache was reused, not recomputed
+    # for a request with choices: choice -> probability of it as the next token (not
+    # renormalised: their sum says how much of the model's mass fell on valid choices)
+    choice_probs: dict[str, float] | None = None
 
 
 @dataclass

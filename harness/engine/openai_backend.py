@@ -8,6 +8,7 @@ them out, and retries connection errors, 429 and 5xx answers with exponential ba
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import time
 from typing import Any
@@ -20,6 +21,7 @@ from harness.errors import DeescError
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 MAX_STOP_SEQUENCES = 4  # the OpenAI API's limit; the rest are applied here
+TOP_LOGPROBS = 20  # the most the OpenAI API returns per position
 
 
 class OpenAIEngine:
@@ -73,6 +75,11 @@ class OpenAIEngine:
         }
         if s.stop:
             body["stop"] = list(s.stop[:MAX_STOP_SEQUENCES])
+        if request.choices:  # one token, and the server's probabilities of the likeliest ones
+            body.update(max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=TOP_LOGPROBS)
+            if request.messages is None:
+                body["logprobs"] = TOP_LOGPROBS  # the legacy completions API takes a count
+                body.pop("top_logprobs")
         if request.messages is not None:
             return "/chat/completions", {**body, "messages": list(request.messages)}
         return "/completions", {**body, "prompt": request.prompt}
@@ -114,6 +121,7 @@ class OpenAIEngine:
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise EngineError(f"{url}: not an OpenAI-style completion ({exc})") from None
         text, stopped = apply_stop(text, request.sampling.stop)
+        choice_probs = _choice_probs(choice, request.choices) if request.choices else None
         usage = data.get("usage") or {}
         finish = "stop" if stopped or choice.get("finish_reason") == "stop" else "length"
         # servers with prefix caching (vLLM, SGLang) report the reused part of the prompt
@@ -124,6 +132,7 @@ class OpenAIEngine:
             int(usage.get("prompt_tokens") or 0),
             int(usage.get("completion_tokens") or 0),
             cached_tokens=cached,
+            choice_probs=choice_probs,
         )
         self.stats.requests += 1
         self.stats.prompt_tokens += result.prompt_tokens
@@ -134,6 +143,30 @@ class OpenAIEngine:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+
+def _choice_probs(choice: dict[str, Any], wanted: tuple[str, ...]) -> dict[str, float] | None:
+    """Probabilities of the wanted choices from a response's logprobs (chat: `content[0].
+    top_logprobs`; legacy completions: `top_logprobs[0]`), or None when the server sent none
+    (e.g. `transformers serve`): then the caller falls back to asking for text."""
+    logprobs = choice.get("logprobs") or {}
+    top: dict[str, float] = {}
+    try:
+        if logprobs.get("content"):
+            for entry in logprobs["content"][0].get("top_logprobs") or []:
+                top[entry["token"]] = float(entry["logprob"])
+        elif logprobs.get("top_logprobs"):
+            top = {k: float(v) for k, v in logprobs["top_logprobs"][0].items()}
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return None
+    if not top:
+        return None
+    out = dict.fromkeys(wanted, 0.0)
+    for token, logprob in top.items():
+        for option in wanted:
+            if token.strip() and token.strip() == option.strip():
+                out[option] += math.exp(logprob)
+    return out
 
 
 def build_openai_backend(target: str, options: ModelOptions) -> OpenAIEngine:

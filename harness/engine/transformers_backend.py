@@ -134,6 +134,10 @@ class TransformersBackend:
         torch = self._torch
         prompts = [self.render(r) for r in requests]
         ids = [self.tokenizer(p, add_special_tokens=False).input_ids for p in prompts]
+        choice_tokens: dict[int, dict[str, int]] = {}
+        for idx, req in enumerate(requests):
+            if req.choices:
+                ids[idx], choice_tokens[idx] = self._choice_tokens(ids[idx], prompts[idx], req)
         rows = [(x, *self.prefix.lookup(x)) if self.prefix else (x, 0, None) for x in ids]
         input_ids, positions, attention, past = batch_prefill_inputs(
             torch, rows, self.tokenizer.pad_token_id, self.device
@@ -150,6 +154,16 @@ class TransformersBackend:
         if self.prefix is not None:
             for x, kv in zip(ids, rows_kv(cache.layers, attention), strict=True):
                 self.prefix.store(x, kv)
+        choice_probs: dict[int, dict[str, float]] = {}
+        for row, tokens_of in choice_tokens.items():  # read from the prompt's own logits
+            probs = torch.softmax(logits[row].float(), dim=-1)
+            choice_probs[row] = {c: float(probs[t]) for c, t in tokens_of.items()}
+            finish[row] = "stop"
+        active = [idx for idx in active if idx not in choice_probs]
+        if len(active) < len(requests) and active:
+            index = torch.tensor(active, device=self.device)
+            cache.batch_select_indices(index)
+            attention, positions, logits = attention[index], positions[index], logits[index]
         while active:
             next_ids: list[int] = []
             keep_rows: list[int] = []
@@ -193,9 +207,32 @@ class TransformersBackend:
                     prompt_tokens[idx],
                     len(tokens[idx]),
                     cached_tokens=rows[idx][1],
+                    choice_probs=choice_probs.get(idx),
                 )
             )
         return results
+
+    def _choice_tokens(
+        self, prompt_ids: list[int], prompt: str, request: Request
+    ) -> tuple[list[int], dict[str, int]]:
+        """The prompt's ids to run, and the token that tells each choice apart.
+
+        Each choice is tokenised after the prompt (" 3" after "Score:" is the token the model
+        would write). Tokens all choices share (a tokenizer that writes " 3" as " " and "3")
+        are appended to the prompt, as given, and the next token tells the choices apart."""
+        tails = []
+        for choice in request.choices:
+            joined = self.tokenizer(prompt + choice, add_special_tokens=False).input_ids
+            if joined[: len(prompt_ids)] == prompt_ids and len(joined) > len(prompt_ids):
+                tails.append(joined[len(prompt_ids) :])
+            else:
+                tails.append(self.tokenizer(choice, add_special_tokens=False).input_ids)
+        shared = 0
+        while all(len(t) > shared + 1 for t in tails) and len({t[shared] for t in tails}) == 1:
+            shared += 1
+        return prompt_ids + tails[0][:shared], {
+            c: t[shared] for c, t in zip(request.choices, tails, strict=True)
+        }
 
 
 def _engine(

@@ -9,7 +9,10 @@ from importlib import resources
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-SCHEMA_NAMES = ("persona", "rubric", "exam", "runfile", "transcript", "episode", "manifest")
+SCHEMA_NAMES = (
+    "persona", "rubric", "exam", "runfile", "transcript", "episode", "manifest", "judge_answer",
+    "judgement", "calibration",
+)  # fmt: skip
 
 
 @cache

@@ -1,0 +1,174 @@
+"""`deesc judge` and `deesc calibrate`: scoring transcripts from anywhere, and measuring how far
+the judge agrees with people."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.errors import DeescError, SpecError
+from harness.judge.records import DEFAULT_RUBRIC
+
+
+def _read(path: str) -> tuple[list[dict[str, Any]], int]:
+    """The valid transcripts of a JSONL file; each bad line is reported with its number."""
+    from harness.transcripts import read_transcripts
+
+    good, bad = [], 0
+    for _, item in read_transcripts(path):
+        if isinstance(item, SpecError):
+            bad += 1
+            print(f"error {item}", file=sys.stderr)
+        else:
+            good.append(item)
+    return good, bad
+
+
+def _setup(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
+    from harness.judge import open_judge
+    from harness.spec import load_personas, load_rubric
+
+    if not Path(args.rubric).exists():
+        raise DeescError(f"{args.rubric}: no such rubric file; pass --rubric PATH")
+    rubric = load_rubric(args.rubric)
+    personas = {p.id: p for p in load_personas(args.personas)} if args.personas else {}
+    return rubric, open_judge(args.judge), personas
+
+
+def judge_records(
+    records: list[dict[str, Any]], rubric: Any, judge: Any, personas: dict[str, Any]
+) -> list[dict[str, Any]]:
+    from harness.judge.records import conversation_from, judgement_record
+
+    conversations = [conversation_from(r, personas) for r in records]
+    judgements = asyncio.run(judge.judge(conversations, rubric))
+    return [judgement_record(c, j, rubric) for c, j in zip(conversations, judgements, strict=True)]
+
+
+def _write_atomically(path: Path, lines: list[str]) -> None:
+    """All or nothing: an interrupted write never leaves half a file where the output goes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text("".join(lines), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _cmd_judge(args: argparse.Namespace) -> int:
+    records, bad = _read(args.input)
+    rubric, judge, personas = _setup(args)
+    results = judge_records(records, rubric, judge, personas)
+    _write_atomically(Path(args.out), [json.dumps(r, ensure_ascii=False) + "\n" for r in results])
+    print(f"{'id':<24} {'composite':>9}  {'passed':<6}  unscored  critical failures")
+    for r in results:
+        composite = "-" if r["composite"] is None else f"{r['composite']:.1f}"
+        unscored = sum(1 for s in r["scores"].values() if s["value"] is None)
+        critical = ", ".join(r["critical_failures"]) or "-"
+        print(f"{r['id']:<24} {composite:>9}  {r['passed']!s:<6}  {unscored:>8}  {critical}")
+    print(
+        f"\n{len(results)} judged by {judge.name} -> {args.out}"
+        + (f"; {bad} bad lines" if bad else "")
+    )
+    return 2 if bad else 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from harness.calibration import agreement, label_kind, reply_length
+    from harness.schemas import check_record
+
+    records, bad = _read(args.input)
+    skipped = []
+    labelled = []
+    for r in records:
+        label = ((r.get("meta") or {}).get("labels") or {}).get(args.label)
+        if isinstance(label, bool) or not isinstance(label, int | float):
+            skipped.append(f"{r['id']}: no numeric meta.labels.{args.label}")
+        else:
+            labelled.append((r, float(label)))
+    if len(labelled) < 3:
+        raise DeescError(f"{args.input}: {len(labelled)} transcripts carry meta.labels.{args.label}; "
+                         "calibration needs at least 3")  # fmt: skip
+    rubric, judge, personas = _setup(args)
+    runs = []
+    for repeat in range(args.repeats):
+        if repeat and hasattr(judge, "reseed"):
+            judge.reseed(repeat)
+        runs.append(judge_records([r for r, _ in labelled], rubric, judge, personas))
+    scores, labels, lengths = [], [], []
+    for i, (record, label) in enumerate(labelled):
+        composites = [run[i]["composite"] for run in runs]
+        if any(c is None for c in composites):
+            skipped.append(f"{record['id']}: no criterion could be scored")
+            continue
+        scores.append(statistics.fmean(composites))
+        labels.append(label)
+        lengths.append(reply_length(record["turns"]))
+    kind = label_kind(labels)
+    result: dict[str, Any] = {
+        "format_version": 1, "input": args.input, "label": args.label, "label_kind": kind,
+        "judge": judge.name, "rubric": f"{rubric.id}@{rubric.version}", "n": len(scores),
+        "skipped": skipped, "metrics": agreement(scores, labels, kind),
+        "baselines": {"reply_length": agreement(lengths, labels, kind, on_composite_scale=False)},
+    }  # fmt: skip
+    if args.repeats > 1:
+        spreads = [
+            statistics.pstdev([run[i]["composite"] for run in runs])
+            for i in range(len(labelled))
+            if all(run[i]["composite"] is not None for run in runs)
+        ]
+        result["repeats"] = {"k": args.repeats, "mean_sd": round(statistics.fmean(spreads), 4),
+                             "max_sd": round(max(spreads), 4)}  # fmt: skip
+    check_record("calibration", result, "calibration result")
+    print(f"{judge.name} against meta.labels.{args.label} ({kind}, n={len(scores)})\n")
+    print(f"{'metric':<10} {'judge':>22} {'reply length':>22}")
+    for name, m in result["metrics"].items():
+        b = result["baselines"]["reply_length"][name]
+        print(f"{name:<10} {_interval(m):>22} {_interval(b):>22}")
+    if "repeats" in result:
+        r = result["repeats"]
+        print(
+            f"\nover {r['k']} repeats: composite sd mean {r['mean_sd']:.2f}, max {r['max_sd']:.2f}"
+        )
+    if args.out:
+        _write_atomically(Path(args.out), [json.dumps(result, indent=2) + "\n"])
+        print(f"\n-> {args.out}")
+    return 2 if bad else 0
+
+
+def _interval(m: dict[str, float | None]) -> str:
+    if m["value"] is None:
+        return "n/a"
+    if m["low"] is None or m["high"] is None:
+        return f"{m['value']:.3f}"
+    return f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]"
+
+
+def add_commands(sub: Any) -> None:
+    from harness.judge import DEFAULT_JUDGE
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--input", required=True, help="transcripts, one JSON object per line")
+        p.add_argument(
+            "--rubric", default=DEFAULT_RUBRIC, help=f"rubric file (default {DEFAULT_RUBRIC})"
+        )
+        p.add_argument("--judge", default=DEFAULT_JUDGE,
+                       help=f"behaviour, model:MODEL_SPEC or ensemble:MODEL_SPEC (default {DEFAULT_JUDGE})")  # fmt: skip
+        p.add_argument("--personas", action="append",
+                       help="persona files or folders, to read the archetype of a transcript's persona_id")  # fmt: skip
+
+    p = sub.add_parser("judge", help="score transcripts (JSONL) against a rubric")
+    common(p)
+    p.add_argument("--out", required=True, help="one judgement per line (JSONL)")
+    p.set_defaults(func=_cmd_judge)
+
+    p = sub.add_parser("calibrate", help="agreement of the judge with human labels")
+    common(p)
+    p.add_argument("--label", required=True, help="field under meta.labels (numeric, or 0/1)")
+    p.add_argument("--repeats", type=int, default=1, help="judge each transcript K times (spread)")
+    p.add_argument("--out", help="write the figures as JSON")
+    p.set_defaults(func=_cmd_calibrate)

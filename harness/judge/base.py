@@ -1,0 +1,84 @@
+"""What a judge gives back: a score per rubric criterion, and the verdict built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.spec import Criterion, Rubric
+
+
+@dataclass(frozen=True)
+class Evidence:
+    turn: int  # 1-based position in the transcript, as the judge's prompt numbers turns
+    quote: str
+    behaviour: str | None = None
+    found: bool = True  # the quote occurs in that agent turn (whitespace-normalised)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"turn": self.turn, "quote": self.quote, "found": self.found}
+        if self.behaviour:
+            out["behaviour"] = self.behaviour
+        return out
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    """A 1-5 value with a confidence in [0, 1], or unscored with the reason (never a default)."""
+
+    value: float | None
+    confidence: float | None
+    evidence: tuple[Evidence, ...] = ()
+    rationale: str = ""
+    unscored: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.value is None:
+            return {"value": None, "unscored": self.unscored or "no score"}
+        return {
+            "value": round(self.value, 3),
+            "confidence": None if self.confidence is None else round(self.confidence, 3),
+            "evidence": [e.as_dict() for e in self.evidence],
+            "rationale": self.rationale,
+        }
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What a judge reads: the turns, and what is known about the customer and the outcome."""
+
+    id: str
+    turns: tuple[dict[str, Any], ...]
+    archetype: str | None = None
+    outcome: dict[str, Any] | None = None  # simulated episodes only
+
+    def agent_turns(self) -> list[tuple[int, str, str]]:
+        """(1-based turn number, agent text, the customer turn before it) per agent turn."""
+        out, last_customer = [], ""
+        for number, turn in enumerate(self.turns, start=1):
+            if turn["role"] == "customer":
+                last_customer = turn["text"]
+            else:
+                out.append((number, turn["text"], last_customer))
+        return out
+
+
+@dataclass(frozen=True)
+class Judgement:
+    scores: dict[str, CriterionScore]
+    critical_failures: tuple[str, ...] = ()
+    judge: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Judge(Protocol):
+    name: str
+
+    async def judge(self, conversations: list[Conversation], rubric: Rubric) -> list[Judgement]:
+        """One judgement per conversation, criteria chosen by `applicable`."""
+        ...
+
+
+def applicable(rubric: Rubric, archetype: str | None) -> list[Criterion]:
+    """The criteria for this customer; with no archetype, those that apply to every one."""
+    return [c for c in rubric.criteria if c.applies(archetype)]

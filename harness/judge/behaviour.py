@@ -1,0 +1,112 @@
+"""The behaviour judge: rubric criteria scored from the behaviours the appraisal finds in each
+agent turn. Deterministic, offline and fast (the classifier reads hundreds of turns a second).
+
+Per criterion, the evidence behaviours raise the score and the penalty behaviours lower it:
+
+    value = clip(1 + 4 * shown - 3 * penalty - 0.5 * (turns with a penalty - 1), 1, 5)
+
+`shown` is the strength of the evidence behaviours, each taken at its strongest turn
+(probability), the strongest counting 3/4 and the next 1/4 when a criterion has several, so a
+criterion with two kinds of evidence needs both for a 5. `penalty` is the strongest penalty
+behaviour's probability. Confidence is how far from undecided (0.5) those probabilities are.
+Evidence quotes are the pieces of the agent's turns in which the classifier found each
+behaviour.
+"""
+
+from __future__ import annotations
+
+from harness.appraisal import Appraisal, Appraiser, open_appraiser
+from harness.judge.base import Conversation, CriterionScore, Evidence, Judgement, applicable
+from harness.judge.evidence import verified
+from harness.spec import Criterion, Rubric
+
+NOTHING_SHOWN = 2.0  # no sign of the behaviour, and nothing wrong either: below adequate
+SHOWN_WEIGHTS = (0.75, 0.25)
+PENALTY_DROP = 3.0
+REPEAT_DROP = 0.5
+
+
+def _strongest(
+    appraisals: list[tuple[int, Appraisal]], behaviour: str
+) -> tuple[float, int | None, str]:
+    """(probability, turn, quote) of the turn that shows `behaviour` most; found or not."""
+    best: tuple[float, int | None, str] = (0.0, None, "")
+    for turn, appraisal in appraisals:
+        found = behaviour in appraisal.behaviours
+        p = appraisal.scores.get(behaviour, 1.0 if found else 0.0)
+        if found and p < 0.5:
+            p = 0.5  # over its threshold, so shown: count it as at least even odds
+        if not found:
+            p = min(p, 0.49)  # under its threshold: not shown, whatever the raw probability
+        if p > best[0]:
+            best = (p, turn, appraisal.evidence.get(behaviour, "") if found else "")
+    return best
+
+
+def score_criterion(
+    conversation: Conversation, criterion: Criterion, appraisals: list[tuple[int, Appraisal]]
+) -> CriterionScore:
+    if not appraisals:
+        return CriterionScore(None, None, unscored="the agent never spoke")
+    evidence: list[Evidence] = []
+    shown_parts = []
+    notes = []
+    for behaviour in criterion.evidence_behaviours:
+        p, turn, quote = _strongest(appraisals, behaviour)
+        shown = p >= 0.5
+        shown_parts.append(p if shown else 0.0)
+        if shown and turn is not None:
+            notes.append(f"{behaviour} (turn {turn})")
+            if quote:
+                evidence.append(verified(conversation, turn, quote, behaviour))
+    penalties, penalty_turns = [], set()
+    for behaviour in criterion.penalty_behaviours:
+        p, turn, quote = _strongest(appraisals, behaviour)
+        if p >= 0.5 and turn is not None:
+            penalties.append(p)
+            penalty_turns |= {t for t, a in appraisals if behaviour in a.behaviours}
+            notes.append(f"penalty {behaviour} (turn {turn})")
+            if quote:
+                evidence.append(verified(conversation, turn, quote, behaviour))
+    ranked = sorted(shown_parts, reverse=True)[: len(SHOWN_WEIGHTS)]
+    weights = SHOWN_WEIGHTS[: len(ranked)]
+    shown = sum(w * p for w, p in zip(weights, ranked, strict=True)) / sum(weights) if ranked else 0
+    penalty = max(penalties, default=0.0)
+    repeats = max(0, len(penalty_turns) - 1)
+    value = min(5.0, max(1.0, NOTHING_SHOWN + (5 - NOTHING_SHOWN) * shown
+                         - PENALTY_DROP * penalty - REPEAT_DROP * repeats))  # fmt: skip
+    decided = [abs(2 * p - 1) for p in shown_parts + penalties] or [1.0]
+    rationale = "shows " + ", ".join(notes) if notes else "none of the evidence behaviours shown"
+    return CriterionScore(
+        value=value,
+        confidence=sum(decided) / len(decided),
+        evidence=tuple(e for e in evidence if e.found),
+        rationale=rationale,
+    )
+
+
+class BehaviourJudge:
+    name = "behaviour"
+
+    def __init__(self, appraiser: Appraiser | None = None) -> None:
+        self.appraiser = appraiser or open_appraiser()
+
+    def appraise(self, conversation: Conversation) -> list[tuple[int, Appraisal]]:
+        turns = conversation.agent_turns()
+        pairs = [(text, customer) for _, text, customer in turns]
+        many = getattr(self.appraiser, "appraise_many", None)
+        found = many(pairs) if many else [self.appraiser.appraise(a, c) for a, c in pairs]
+        return [(number, a) for (number, _, _), a in zip(turns, found, strict=True)]
+
+    def judge_one(self, conversation: Conversation, rubric: Rubric) -> Judgement:
+        appraisals = self.appraise(conversation)
+        scores = {
+            c.id: score_criterion(conversation, c, appraisals)
+            for c in applicable(rubric, conversation.archetype)
+        }
+        shown = {b for _, a in appraisals for b in a.behaviours}
+        critical = tuple(f.id for f in rubric.critical_failures if shown & set(f.behaviours))
+        return Judgement(scores=scores, critical_failures=critical, judge=self.name)
+
+    async def judge(self, conversations: list[Conversation], rubric: Rubric) -> list[Judgement]:
+        return [self.judge_one(c, rubric) for c in conversations]

@@ -1,0 +1,48 @@
+"""From criterion scores (and, for simulated episodes, the outcome) to a composite 0-100 and
+pass or fail against the rubric's pass mark and critical failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.judge.base import Judgement
+from harness.spec import Rubric
+
+
+def outcome_parts(outcome: dict[str, Any] | None) -> dict[str, float]:
+    """Anger reduction (share of the starting anger gone by the end) and resolution, in [0, 1]."""
+    if not outcome:
+        return {}
+    start, end = float(outcome["anger_start"]), float(outcome["anger_end"])
+    reduction = max(0.0, min(1.0, (start - end) / start)) if start > 0 else float(end <= 0)
+    return {"anger_reduction": reduction, "resolved": float(bool(outcome["resolved"]))}
+
+
+def verdict(rubric: Rubric, judgement: Judgement, outcome: dict[str, Any] | None) -> dict[str, Any]:
+    """`composite` (None when no criterion could be scored), `passed`, and how it was made.
+
+    The criteria part is the weighted mean of (value - 1) / 4 over the scored criteria; the
+    outcome parts count with the rubric's `outcome_weights` when there is an outcome, and the
+    weights of what is missing are shared out over the rest."""
+    by_id = {c.id: c for c in rubric.criteria}
+    scored = [(by_id[k], s.value) for k, s in judgement.scores.items() if s.value is not None]
+    parts: dict[str, float] = {}
+    if scored:
+        total = sum(c.weight for c, _ in scored)
+        parts["criteria"] = sum(c.weight * (v - 1) / 4 for c, v in scored) / total
+    parts.update(outcome_parts(outcome))
+    weights = rubric.outcome_weights
+    weight_of = {"criteria": weights.criteria, "anger_reduction": weights.anger_reduction,
+                 "resolved": weights.resolved}  # fmt: skip
+    used = {k: weight_of[k] for k in parts if weight_of[k] > 0}
+    if "criteria" not in parts or not used:
+        return {"composite": None, "passed": False, "parts": parts,
+                "critical_failures": list(judgement.critical_failures)}  # fmt: skip
+    composite = 100 * sum(weight_of[k] * parts[k] for k in used) / sum(used.values())
+    passed = composite >= rubric.pass_mark and not judgement.critical_failures
+    return {
+        "composite": round(composite, 2),
+        "passed": passed,
+        "parts": {k: round(v, 4) for k, v in parts.items()},
+        "critical_failures": list(judgement.critical_failures),
+    }
