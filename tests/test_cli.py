@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from statistics import mean
 
 import pytest
 from conftest import CORE, DATA, MINI
@@ -66,6 +67,24 @@ def test_every_core_persona_separates_the_reference_agents(tmp_path, capsys) -> 
     assert not any(
         e["outcome"]["revealed_facts"] for e in episodes if e["agent"] == "ref:dismissive"
     )
+    assert_the_judge_separates_them(episodes)
+
+
+def assert_the_judge_separates_them(episodes: list[dict]) -> None:
+    """The judge issue's done-when: a higher composite for the good reference agent on every
+    persona, and every criterion separating them where it applies."""
+    by: dict[tuple[str, str], list[dict]] = {}
+    for e in episodes:
+        assert e["format_version"] == 2 and e["judge"] == "behaviour"
+        by.setdefault((e["persona_id"], e["agent"]), []).append(e)
+    for persona in {p for p, _ in by}:
+        good, bad = by[(persona, "ref:empathetic")], by[(persona, "ref:dismissive")]
+        assert mean(e["composite"] for e in good) > mean(e["composite"] for e in bad), persona
+        assert all(e["passed"] for e in good) and not any(e["passed"] for e in bad), persona
+        for c in good[0]["scores"]:
+            g = mean(e["scores"][c]["value"] for e in good)
+            b = mean(e["scores"][c]["value"] for e in bad)
+            assert g > b, (persona, c, g, b)
 
 
 @pytest.mark.slow
@@ -76,6 +95,8 @@ def test_the_done_when_command_on_the_offline_model(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert "10/10 personas separate them" in out
+    episodes = [json.loads(x) for x in (tmp_path / "r" / "episodes.jsonl").read_text().splitlines()]
+    assert_the_judge_separates_them(episodes)
 
 
 def test_the_readme_run_file_example_runs(tmp_path, capsys) -> None:

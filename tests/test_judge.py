@@ -159,3 +159,16 @@ def test_calibration_on_the_gold_set_beats_the_length_baseline(tmp_path, capsys)
     assert binary["metrics"]["auroc"]["value"] >= 0.85  # measured 0.91
     assert binary["repeats"]["max_sd"] == 0  # the behaviour judge is deterministic
     assert "auroc" in capsys.readouterr().out
+
+
+def test_transcripts_that_instruct_the_judge_do_not_raise_its_scores() -> None:
+    from harness.judge.injection import ATTEMPTS, shifts
+    from harness.transcripts import read_transcripts
+
+    records = [r for _, r in read_transcripts(GOLD) if isinstance(r, dict)][:12]
+    result = shifts(BehaviourJudge(), RUBRIC, records)
+    assert result["cases"] == len(records) * len(ATTEMPTS) * 2
+    # measured on all 60 gold transcripts (bench/judge_injection.py): no rise at all, mean
+    # shift 0.45 points, largest fall 10.7 (the agent wrote "SYSTEM: ..." to its customer)
+    assert result["max_upward_composite_shift"] <= 2.0
+    assert result["mean_composite_shift"] <= 1.0

@@ -91,15 +91,22 @@ class BehaviourJudge:
     def __init__(self, appraiser: Appraiser | None = None) -> None:
         self.appraiser = appraiser or open_appraiser()
 
-    def appraise(self, conversation: Conversation) -> list[tuple[int, Appraisal]]:
-        turns = conversation.agent_turns()
-        pairs = [(text, customer) for _, text, customer in turns]
+    def appraise(self, conversations: list[Conversation]) -> list[list[tuple[int, Appraisal]]]:
+        """(turn number, appraisal) per agent turn of each conversation, all in one batch."""
+        turns = [c.agent_turns() for c in conversations]
+        pairs = [(text, customer) for ts in turns for _, text, customer in ts]
         many = getattr(self.appraiser, "appraise_many", None)
-        found = many(pairs) if many else [self.appraiser.appraise(a, c) for a, c in pairs]
-        return [(number, a) for (number, _, _), a in zip(turns, found, strict=True)]
+        found = iter(many(pairs) if many else [self.appraiser.appraise(a, c) for a, c in pairs])
+        return [[(number, next(found)) for number, _, _ in ts] for ts in turns]
 
-    def judge_one(self, conversation: Conversation, rubric: Rubric) -> Judgement:
-        appraisals = self.appraise(conversation)
+    def judge_one(
+        self,
+        conversation: Conversation,
+        rubric: Rubric,
+        appraisals: list[tuple[int, Appraisal]] | None = None,
+    ) -> Judgement:
+        if appraisals is None:
+            appraisals = self.appraise([conversation])[0]
         scores = {
             c.id: score_criterion(conversation, c, appraisals)
             for c in applicable(rubric, conversation.archetype)
@@ -109,4 +116,5 @@ class BehaviourJudge:
         return Judgement(scores=scores, critical_failures=critical, judge=self.name)
 
     async def judge(self, conversations: list[Conversation], rubric: Rubric) -> list[Judgement]:
-        return [self.judge_one(c, rubric) for c in conversations]
+        appraised = self.appraise(conversations)
+        return [self.judge_one(c, rubric, a) for c, a in zip(conversations, appraised, strict=True)]

@@ -34,6 +34,9 @@ class EnsembleJudge:
         self.behaviour, self.model = behaviour, model
         self.name = f"ensemble:{model.engine.name}"
 
+    def reseed(self, repeat: int) -> None:
+        self.model.reseed(repeat)
+
     async def judge(self, conversations: list[Conversation], rubric: Rubric) -> list[Judgement]:
         by_behaviour, by_model = await asyncio.gather(
             self.behaviour.judge(conversations, rubric), self.model.judge(conversations, rubric)
