@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from conftest import DATA
@@ -172,3 +173,47 @@ def test_transcripts_that_instruct_the_judge_do_not_raise_its_scores() -> None:
     # shift 0.45 points, largest fall 10.7 (the agent wrote "SYSTEM: ..." to its customer)
     assert result["max_upward_composite_shift"] <= 2.0
     assert result["mean_composite_shift"] <= 1.0
+
+
+def test_a_run_scores_every_episode_with_a_model_judge_too(tmp_path, capsys) -> None:
+    """`--judge ensemble:SPEC` in a run: the judge's model is opened from the run's pool, its
+    written answers checked, and every episode carries the verdict."""
+    judge = tmp_path / "judge.yaml"
+    judge.write_text(
+        "rules:\n  - match: 'Answer with JSON'\n"
+        '    reply: \'{"score": 3, "evidence": [], "rationale": "Adequate."}\'\n'
+        "default: '3'\n"
+    )
+    customer = tmp_path / "customer.yaml"
+    customer.write_text("default: I still need this sorted out.\n")
+    out = tmp_path / "run"
+    code = main(["run", "--personas", "tests/data/personas", "--agent", "ref:empathetic",
+                 "--customer-model", f"scripted:{customer}", "--judge", f"ensemble:scripted:{judge}",
+                 "--out", str(out), "--no-progress"])  # fmt: skip
+    assert code == 0
+    episodes = [json.loads(x) for x in (out / "episodes.jsonl").read_text().splitlines()]
+    assert episodes
+    for e in episodes:
+        assert not list(validator("episode").iter_errors(e))
+        assert e["judge"] == f"ensemble:scripted:{judge}" and e["composite"] is not None
+        for score in e["scores"].values():
+            assert "model: Adequate." in score["rationale"]  # both judges spoke
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["judge"] == f"ensemble:scripted:{judge}"
+    assert manifest["rubric"]["sha256"] == RUBRIC.content_hash
+    assert "composite" in capsys.readouterr().out
+
+
+def test_a_run_resumes_only_with_the_same_judge_and_rubric(tmp_path, capsys) -> None:
+    customer = tmp_path / "customer.yaml"
+    customer.write_text("default: I still need this sorted out.\n")
+    out = tmp_path / "run"
+    base = ["run", "--personas", "tests/data/personas", "--agent", "ref:dismissive",
+            "--customer-model", f"scripted:{customer}", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(base) == 0
+    assert main([*base, "--resume", "--judge", f"model:scripted:{customer}"]) == 2
+    assert "'judge' differs" in capsys.readouterr().err
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(Path(RUBRIC.source).read_text().replace("pass_mark: 70", "pass_mark: 75"))
+    assert main([*base, "--resume", "--rubric", str(rubric)]) == 2
+    assert "'rubric' differs" in capsys.readouterr().err
