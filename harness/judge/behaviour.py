@@ -1,14 +1,16 @@
 """The behaviour judge: rubric criteria scored from the behaviours the appraisal finds in each
-agent turn. Deterministic, offline and fast (the classifier reads hundreds of turns a second).
+agent turn. Deterministic, offline and fast (tens of conversations a second on 2 CPU cores).
 
 Per criterion, the evidence behaviours raise the score and the penalty behaviours lower it:
 
-    value = clip(1 + 4 * shown - 3 * penalty - 0.5 * (turns with a penalty - 1), 1, 5)
+    value = clip(2 + 3 * shown - 3 * penalty - 0.5 * (turns with a penalty - 1), 1, 5)
 
 `shown` is the strength of the evidence behaviours, each taken at its strongest turn
 (probability), the strongest counting 3/4 and the next 1/4 when a criterion has several, so a
-criterion with two kinds of evidence needs both for a 5. `penalty` is the strongest penalty
-behaviour's probability. Confidence is how far from undecided (0.5) those probabilities are.
+criterion with two kinds of evidence needs both for a 5; with nothing shown and nothing wrong
+a criterion is a 2 ("no sign of it", below the anchors' adequate 3). `penalty` is the
+strongest penalty behaviour's probability. Confidence is how far from undecided (0.5) the
+probabilities of all the criterion's behaviours are.
 Evidence quotes are the pieces of the agent's turns in which the classifier found each
 behaviour.
 """
@@ -49,10 +51,10 @@ def score_criterion(
     if not appraisals:
         return CriterionScore(None, None, unscored="the agent never spoke")
     evidence: list[Evidence] = []
-    shown_parts = []
-    notes = []
+    shown_parts, probabilities, notes = [], [], []
     for behaviour in criterion.evidence_behaviours:
         p, turn, quote = _strongest(appraisals, behaviour)
+        probabilities.append(p)
         shown = p >= 0.5
         shown_parts.append(p if shown else 0.0)
         if shown and turn is not None:
@@ -62,6 +64,7 @@ def score_criterion(
     penalties, penalty_turns = [], set()
     for behaviour in criterion.penalty_behaviours:
         p, turn, quote = _strongest(appraisals, behaviour)
+        probabilities.append(p)
         if p >= 0.5 and turn is not None:
             penalties.append(p)
             penalty_turns |= {t for t, a in appraisals if behaviour in a.behaviours}
@@ -75,7 +78,7 @@ def score_criterion(
     repeats = max(0, len(penalty_turns) - 1)
     value = min(5.0, max(1.0, NOTHING_SHOWN + (5 - NOTHING_SHOWN) * shown
                          - PENALTY_DROP * penalty - REPEAT_DROP * repeats))  # fmt: skip
-    decided = [abs(2 * p - 1) for p in shown_parts + penalties] or [1.0]
+    decided = [abs(2 * p - 1) for p in probabilities] or [1.0]
     rationale = "shows " + ", ".join(notes) if notes else "none of the evidence behaviours shown"
     return CriterionScore(
         value=value,
