@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from harness.agents.base import Agent, AgentError, AgentView
-from harness.appraisal.base import Appraiser
+from harness.appraisal.base import Appraiser, off_loop
 from harness.customer import CustomerSimulator, Intent, facts_asked, offers_in
 from harness.emotion import EmotionalState
 from harness.seeds import derive_seed
@@ -94,7 +94,8 @@ class Episode:
         except AgentError as exc:
             turn["text"], turn["error"] = "", str(exc)
             self._agent_errors += 1
-        behaviours = list(self.appraiser.appraise(turn["text"], view.last_customer_text).behaviours)
+        found = await off_loop(self.appraiser.appraise, turn["text"], view.last_customer_text)
+        behaviours = list(found.behaviours)
         turn["anger_delta"] = self.state.react(behaviours)
         turn["state"] = {"anger": self.state.anger}
         turn["behaviours"] = behaviours

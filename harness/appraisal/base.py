@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+# The learned appraisal is CPU work. Run inside the event loop it would stall every episode and
+# stretch agents' timeouts (a webhook reply that came late was read as in time); one worker
+# thread keeps the loop free and the classifier's tokenizer used by one thread at a time.
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deesc-appraisal")
+
+
+async def off_loop(fn: Callable[..., T], *args: object) -> T:
+    """`fn(*args)` on the appraisal worker thread, awaited."""
+    return await asyncio.get_running_loop().run_in_executor(_WORKER, fn, *args)
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,18 @@ behaviour.
 from __future__ import annotations
 
 from harness.appraisal import Appraisal, Appraiser, open_appraiser
+from harness.appraisal.base import off_loop
 from harness.judge.base import Conversation, CriterionScore, Evidence, Judgement, applicable
 from harness.judge.evidence import verified
 from harness.spec import Criterion, Rubric
 
-NOTHING_SHOWN = 2.0  # no sign of the behaviour, and nothing wrong either: below adequate
+NOTHING_SHOWN = 3.0  # no sign of the behaviour, and nothing wrong either: the anchors' adequate 3
 SHOWN_WEIGHTS = (0.75, 0.25)
 PENALTY_DROP = 3.0
 REPEAT_DROP = 0.5
+# a critical failure fails a conversation outright, so it needs the classifier to be more sure
+# than not, not only over the threshold that was tuned for F1 (as low as 0.2 for sarcasm)
+CRITICAL_CERTAINTY = 0.5
 
 
 def _strongest(
@@ -114,10 +118,18 @@ class BehaviourJudge:
             c.id: score_criterion(conversation, c, appraisals)
             for c in applicable(rubric, conversation.archetype)
         }
-        shown = {b for _, a in appraisals for b in a.behaviours}
-        critical = tuple(f.id for f in rubric.critical_failures if shown & set(f.behaviours))
+        certain = {
+            b
+            for _, a in appraisals
+            for b in a.behaviours
+            if a.scores.get(b, 1.0) >= CRITICAL_CERTAINTY
+        }
+        critical = tuple(f.id for f in rubric.critical_failures if certain & set(f.behaviours))
         return Judgement(scores=scores, critical_failures=critical, judge=self.name)
 
-    async def judge(self, conversations: list[Conversation], rubric: Rubric) -> list[Judgement]:
+    def judge_all(self, conversations: list[Conversation], rubric: Rubric) -> list[Judgement]:
         appraised = self.appraise(conversations)
         return [self.judge_one(c, rubric, a) for c, a in zip(conversations, appraised, strict=True)]
+
+    async def judge(self, conversations: list[Conversation], rubric: Rubric) -> list[Judgement]:
+        return await off_loop(self.judge_all, conversations, rubric)
