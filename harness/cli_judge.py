@@ -31,6 +31,7 @@ def _read(path: str) -> tuple[list[dict[str, Any]], int]:
 
 
 def _setup(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
+    from harness.engine.registry import ModelOptions
     from harness.judge import open_judge
     from harness.spec import load_personas, load_rubric
 
@@ -38,7 +39,11 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
         raise DeescError(f"{args.rubric}: no such rubric file; pass --rubric PATH")
     rubric = load_rubric(args.rubric)
     personas = {p.id: p for p in load_personas(args.personas)} if args.personas else {}
-    return rubric, open_judge(args.judge), personas
+    options = None
+    model_spec = args.judge.partition(":")[2]
+    if args.temperature is not None and model_spec:
+        options = ModelOptions(spec=model_spec, temperature=args.temperature)
+    return rubric, open_judge(args.judge, options=options), personas
 
 
 def judge_records(
@@ -158,6 +163,8 @@ def add_commands(sub: Any) -> None:
         )
         p.add_argument("--judge", default=DEFAULT_JUDGE,
                        help=f"behaviour, model:MODEL_SPEC or ensemble:MODEL_SPEC (default {DEFAULT_JUDGE})")  # fmt: skip
+        p.add_argument("--temperature", type=float,
+                       help="sampling temperature of a model judge (default 0: greedy)")  # fmt: skip
         p.add_argument("--personas", action="append",
                        help="persona files or folders, to read the archetype of a transcript's persona_id")  # fmt: skip
 

@@ -217,3 +217,19 @@ def test_a_run_resumes_only_with_the_same_judge_and_rubric(tmp_path, capsys) -> 
     rubric.write_text(Path(RUBRIC.source).read_text().replace("pass_mark: 70", "pass_mark: 75"))
     assert main([*base, "--resume", "--rubric", str(rubric)]) == 2
     assert "'rubric' differs" in capsys.readouterr().err
+
+
+def test_a_model_judge_is_greedy_unless_asked_to_sample(tmp_path) -> None:
+    from harness.engine.registry import EnginePool, ModelOptions
+    from harness.judge import open_judge
+
+    script = tmp_path / "judge.yaml"
+    script.write_text("default: '3'\n")
+    spec = f"scripted:{script}"
+    greedy = open_judge(f"model:{spec}", EnginePool())
+    sampling = open_judge(
+        f"ensemble:{spec}", EnginePool(), options=ModelOptions(spec=spec, temperature=0.7)
+    )
+    assert greedy.sampling.temperature == 0.0 and sampling.model.sampling.temperature == 0.7
+    sampling.reseed(2)
+    assert sampling.model.sampling.seed == 2000  # another draw per calibration repeat
