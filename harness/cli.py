@@ -92,27 +92,17 @@ def _cmd_appraisal_train(args: argparse.Namespace) -> int:
 
 def _cmd_appraise(args: argparse.Namespace) -> int:
     from harness.appraisal import open_appraiser
-    from harness.errors import SpecError
-    from harness.transcripts import read_transcripts
+    from harness.cli_judge import read_reporting_errors
+    from harness.transcripts import agent_turns
 
     appraiser = open_appraiser(args.appraisal)
-    bad = 0
-    for _, item in read_transcripts(args.input):
-        if isinstance(item, SpecError):
-            bad += 1
-            print(f"error {item}", file=sys.stderr)
-            continue
+    transcripts, bad = read_reporting_errors(args.input)
+    for item in transcripts:
         print(f"== {item['id']}")
-        customer = ""
-        for number, turn in enumerate(item["turns"], start=1):
-            if turn["role"] == "customer":
-                customer = turn["text"]
-                continue
-            found = appraiser.appraise(turn["text"], customer)
-            shown = (
-                ", ".join(f"{b} {found.scores.get(b, 1.0):.2f}" for b in found.behaviours) or "-"
-            )
-            print(f"  turn {number}: {shown}\n    {turn['text'][:100]}")
+        for number, text, customer in agent_turns(item["turns"]):
+            found = appraiser.appraise(text, customer)
+            shown = ", ".join(f"{b} {found.scores.get(b, 1.0):.2f}" for b in found.behaviours)
+            print(f"  turn {number}: {shown or '-'}\n    {text[:100]}")
     return 2 if bad else 0
 
 

@@ -6,44 +6,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
-from harness.errors import DeescError, SpecError
+from harness.errors import DeescError
 from harness.judge.records import DEFAULT_RUBRIC
+from harness.store import atomic_write_json, atomic_write_text
 
 
-def _read(path: str) -> tuple[list[dict[str, Any]], int]:
-    """The valid transcripts of a JSONL file; each bad line is reported with its number."""
-    from harness.transcripts import read_transcripts
+def read_reporting_errors(path: str) -> tuple[list[dict[str, Any]], int]:
+    """The valid transcripts of a JSONL file, each bad line reported on stderr with its number;
+    and how many were bad."""
+    from harness.transcripts import valid_transcripts
 
-    good, bad = [], 0
-    for _, item in read_transcripts(path):
-        if isinstance(item, SpecError):
-            bad += 1
-            print(f"error {item}", file=sys.stderr)
-        else:
-            good.append(item)
-    return good, bad
+    good, bad = valid_transcripts(path)
+    for error in bad:
+        print(f"error {error}", file=sys.stderr)
+    return good, len(bad)
 
 
 def _setup(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
-    from harness.engine.registry import ModelOptions
     from harness.judge import open_judge
     from harness.spec import load_personas, load_rubric
 
-    if not Path(args.rubric).exists():
-        raise DeescError(f"{args.rubric}: no such rubric file; pass --rubric PATH")
     rubric = load_rubric(args.rubric)
     personas = {p.id: p for p in load_personas(args.personas)} if args.personas else {}
-    options = None
-    model_spec = args.judge.partition(":")[2]
-    if args.temperature is not None and model_spec:
-        options = ModelOptions(spec=model_spec, temperature=args.temperature)
-    return rubric, open_judge(args.judge, options=options), personas
+    return rubric, open_judge(args.judge, temperature=args.temperature), personas
 
 
 def judge_records(
@@ -56,19 +46,13 @@ def judge_records(
     return [judgement_record(c, j, rubric) for c, j in zip(conversations, judgements, strict=True)]
 
 
-def _write_atomically(path: Path, lines: list[str]) -> None:
-    """All or nothing: an interrupted write never leaves half a file where the output goes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text("".join(lines), encoding="utf-8")
-    os.replace(partial, path)
-
-
 def _cmd_judge(args: argparse.Namespace) -> int:
-    records, bad = _read(args.input)
+    records, bad = read_reporting_errors(args.input)
     rubric, judge, personas = _setup(args)
     results = judge_records(records, rubric, judge, personas)
-    _write_atomically(Path(args.out), [json.dumps(r, ensure_ascii=False) + "\n" for r in results])
+    atomic_write_text(
+        Path(args.out), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+    )
     print(f"{'id':<24} {'composite':>9}  {'passed':<6}  unscored  critical failures")
     for r in results:
         composite = "-" if r["composite"] is None else f"{r['composite']:.1f}"
@@ -86,7 +70,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from harness.calibration import agreement, label_kind, reply_length
     from harness.schemas import check_record
 
-    records, bad = _read(args.input)
+    records, bad = read_reporting_errors(args.input)
     skipped = []
     labelled = []
     for r in records:
@@ -140,7 +124,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             f"\nover {r['k']} repeats: composite sd mean {r['mean_sd']:.2f}, max {r['max_sd']:.2f}"
         )
     if args.out:
-        _write_atomically(Path(args.out), [json.dumps(result, indent=2) + "\n"])
+        atomic_write_json(Path(args.out), result)
         print(f"\n-> {args.out}")
     return 2 if bad else 0
 

@@ -150,8 +150,6 @@ class Runner:
         self.personas = load_personas(config.personas)
         self.plans = plan_episodes(self.personas, config)
         self.appraiser = open_appraiser(config.appraisal)
-        if not Path(config.rubric).exists():
-            raise DeescError(f"{config.rubric}: no such rubric file; pass --rubric PATH")
         self.rubric = load_rubric(config.rubric)
         self.store = RunStore(config.out or default_run_dir(config))
 
@@ -215,8 +213,7 @@ class Runner:
         agents = self._open_agents()
         customer_engine = self.pool.get(self.config.customer_model)
         # the judge shares the pool: a model judge's requests join the simulation's batches
-        judge = open_judge(self.config.judge, self.pool, self.appraiser,
-                           self.config.model_options.get(self.config.judge.partition(":")[2]))  # fmt: skip
+        judge = open_judge(self.config.judge, self.pool, self.appraiser, self.config.model_options)
         personas = {p.id: p for p in self.personas}
         started = datetime.now(UTC).isoformat(timespec="seconds")
         manifest = self._manifest(started)

@@ -23,19 +23,24 @@ EPISODES = "episodes.jsonl"
 LOCK = ".lock"
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and a rename: readers see the old or the new file."""
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename: readers see the old or the new file, never
+    half of one, whenever the writer is interrupted."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 class RunStore:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +31,23 @@ def read_transcripts(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | S
             yield number, exc
             continue
         yield number, data
+
+
+def valid_transcripts(path: str | Path) -> tuple[list[dict[str, Any]], list[SpecError]]:
+    """The transcripts of a file that are valid, and an error per line that is not."""
+    good, bad = [], []
+    for _, item in read_transcripts(path):
+        (bad if isinstance(item, SpecError) else good).append(item)
+    return good, bad
+
+
+def agent_turns(turns: Iterable[dict[str, Any]]) -> list[tuple[int, str, str]]:
+    """(1-based turn number, agent text, the customer turn before it) per agent turn: what an
+    appraisal reads."""
+    out, last_customer = [], ""
+    for number, turn in enumerate(turns, start=1):
+        if turn["role"] == "customer":
+            last_customer = turn["text"]
+        else:
+            out.append((number, turn["text"], last_customer))
+    return out

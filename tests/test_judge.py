@@ -227,9 +227,23 @@ def test_a_model_judge_is_greedy_unless_asked_to_sample(tmp_path) -> None:
     script.write_text("default: '3'\n")
     spec = f"scripted:{script}"
     greedy = open_judge(f"model:{spec}", EnginePool())
-    sampling = open_judge(
-        f"ensemble:{spec}", EnginePool(), options=ModelOptions(spec=spec, temperature=0.7)
+    sampling = open_judge(f"ensemble:{spec}", EnginePool(), temperature=0.7)
+    options = {spec: ModelOptions(spec=spec, temperature=0.4)}  # a run file's `models:`
+    assert (
+        open_judge(f"model:{spec}", EnginePool(), model_options=options).sampling.temperature == 0.4
     )
     assert greedy.sampling.temperature == 0.0 and sampling.model.sampling.temperature == 0.7
     sampling.reseed(2)
     assert sampling.model.sampling.seed == 2000  # another draw per calibration repeat
+
+
+def test_a_missing_rubric_is_a_clear_error_naming_the_file(tmp_path, capsys) -> None:
+    missing = tmp_path / "no-rubric.yaml"
+    out = tmp_path / "out.jsonl"
+    assert main(["judge", "--input", GOLD, "--rubric", str(missing), "--out", str(out)]) == 2
+    assert f"{missing}: file not found" in capsys.readouterr().err and not out.exists()
+    run = ["run", "--personas", "tests/data/personas", "--agent", "ref:empathetic",
+           "--rubric", str(missing), "--out", str(tmp_path / "run"), "--no-progress"]  # fmt: skip
+    assert main(run) == 2
+    assert f"{missing}: file not found" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()  # nothing started

@@ -144,10 +144,10 @@ def clarifying_questions(text: str) -> list[str]:
 
 def _evidence(text: str, found: set[str]) -> dict[str, str]:
     """The first sentence in which each found pattern matches (whole turn for the others)."""
-    out = {}
+    out, sentences = {}, split_sentences(text)
     for name in found:
         pattern = _COMPILED.get(name)
-        hits = [s for s in split_sentences(text) if pattern and pattern.search(s)]
+        hits = [s for s in sentences if pattern and pattern.search(s)]
         out[name] = hits[0] if hits else text
     out.pop("ignore_question", None)  # an absence has no words to quote
     return out

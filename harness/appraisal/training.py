@@ -8,7 +8,6 @@ together with the lexicon appraisal on the same examples as the baseline.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from harness.appraisal.classifier import (
 )
 from harness.appraisal.corpus import Example, build_corpus
 from harness.behaviours import NAMES
+from harness.store import atomic_write_json
 
 # confusions a trainer cares about: (gold behaviour, behaviour wrongly predicted instead)
 CONFUSIONS = (
@@ -199,9 +199,7 @@ def train(
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     # the fingerprint marks the head complete, so the card is replaced in one step
     card["fingerprint"] = fingerprint(seed, epochs)
-    partial = folder / f"{CARD}.{os.getpid()}.tmp"
-    partial.write_text(json.dumps(card, indent=2) + "\n")
-    os.replace(partial, folder / CARD)
+    atomic_write_json(folder / CARD, card)
     return card
 
 

@@ -8,6 +8,9 @@ Judges, by spec (`--judge`):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from harness.appraisal import Appraiser
 from harness.engine.base import Sampling
 from harness.engine.registry import EnginePool, ModelOptions
@@ -25,9 +28,12 @@ def open_judge(
     spec: str = DEFAULT_JUDGE,
     pool: EnginePool | None = None,
     appraiser: Appraiser | None = None,
-    options: ModelOptions | None = None,
+    model_options: Mapping[str, ModelOptions] | None = None,
+    temperature: float | None = None,
 ) -> Judge:
-    """A judge by spec; model judges share `pool`'s engines (and batches) with the run."""
+    """A judge by spec; model judges share `pool`'s engines (and batches) with the run, take
+    their model's options from `model_options` (keyed by model spec, as in a run file) and
+    sample at `temperature` when it is given."""
     from harness.judge.ensemble import EnsembleJudge
     from harness.judge.model import ModelJudge
 
@@ -39,9 +45,10 @@ def open_judge(
             f"unknown judge {spec!r}; use behaviour, model:MODEL_SPEC or ensemble:MODEL_SPEC"
         )
     pool = pool or EnginePool()
-    # greedy unless options for this model ask for sampling: the same transcript, the same scores
-    if options is None or options.spec != model_spec:
-        options = ModelOptions(spec=model_spec, temperature=0.0)
+    # greedy unless asked to sample: the same transcript, the same scores
+    options = (model_options or {}).get(model_spec) or ModelOptions(spec=model_spec, temperature=0)
+    if temperature is not None:
+        options = replace(options, temperature=temperature)
     engine = pool.get(options)
     sampling = Sampling(temperature=options.temperature, top_p=options.top_p,
                         max_new_tokens=max(options.max_new_tokens, 160), seed=0)  # fmt: skip

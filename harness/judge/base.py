@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.spec import Criterion, Rubric
+from harness.transcripts import agent_turns
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,7 @@ class Conversation:
     outcome: dict[str, Any] | None = None  # simulated episodes only
 
     def agent_turns(self) -> list[tuple[int, str, str]]:
-        """(1-based turn number, agent text, the customer turn before it) per agent turn."""
-        out, last_customer = [], ""
-        for number, turn in enumerate(self.turns, start=1):
-            if turn["role"] == "customer":
-                last_customer = turn["text"]
-            else:
-                out.append((number, turn["text"], last_customer))
-        return out
+        return agent_turns(self.turns)
 
 
 @dataclass(frozen=True)
