@@ -133,9 +133,23 @@ class Exam:
     source: str
 
 
+def _canonical_numbers(value: Any) -> Any:
+    """9.0 and 9 are the same number, whichever way a file (or a typed table column) wrote it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _canonical_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical_numbers(v) for v in value]
+    return value
+
+
 def content_hash(data: Any) -> str:
-    """Hash of the parsed content, so that reformatting a file does not change it."""
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Hash of the parsed content, so that reformatting a file (key order, quoting, 9 or 9.0)
+    does not change it."""
+    canonical = json.dumps(
+        _canonical_numbers(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -245,14 +259,24 @@ def spec_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_personas(paths: Iterable[str | Path]) -> list[Persona]:
-    """Load every persona under the given files and folders; ids must be unique."""
+    """Load every persona under the given files and folders (YAML or JSON files, parquet files,
+    `datasets` folders); ids must be unique."""
+    from harness.persona_tables import is_persona_table, persona_documents
+
     personas: list[Persona] = []
     by_id: dict[str, Persona] = {}
-    for file in spec_files(paths):
-        persona = load_persona(file)
+    documents = []
+    for raw in paths:
+        path = Path(raw)
+        if is_persona_table(path):
+            documents.extend(persona_documents(path))
+        else:
+            documents.extend(read_document(file) for file in spec_files([path]))
+    for doc in documents:
+        persona = persona_from_document(doc)
         if persona.id in by_id:
             raise SpecError(
-                file, f"persona id {persona.id!r} is already used by {by_id[persona.id].source}"
+                doc.path, f"persona id {persona.id!r} is already used by {by_id[persona.id].source}"
             )
         by_id[persona.id] = persona
         personas.append(persona)

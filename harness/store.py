@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +24,31 @@ EPISODES = "episodes.jsonl"
 LOCK = ".lock"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write through a temporary file and a rename: readers see the old or the new file, never
     half of one, whenever the writer is interrupted."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())  # mkstemp makes it private; a run is shared like any file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -122,7 +134,27 @@ class RunStore:
                 raise SpecError(
                     self.episodes_path, f"invalid JSON: {exc.msg}", line=number
                 ) from None
+            check_record("episode", records[-1], str(self.episodes_path), line=number)
         return records
 
     def finished_ids(self) -> set[str]:
         return {r["id"] for r in self.read_episodes()}
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run directory as the readers (summary, report, compare, export) see it."""
+
+    dir: Path
+    manifest: dict[str, Any]
+    episodes: list[dict[str, Any]]
+
+    @property
+    def agents(self) -> list[str]:
+        return sorted({e["agent"] for e in self.episodes})
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Manifest and finished episodes, each checked against its schema and format version."""
+    store = RunStore(run_dir)
+    return Run(store.dir, store.read_manifest(), store.read_episodes())
