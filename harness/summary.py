@@ -1,0 +1,119 @@
+"""summary.json: per agent, per persona and per criterion, each mean with a bootstrap interval,
+outcome rates, pass rate and pass^k. Built from a run's episodes alone, so `deesc report`
+rebuilds it at any time and gets the same file."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.errors import DeescError, SpecError
+from harness.schemas import check_record
+from harness.stats import INTERVAL, mean_interval, pass_hat_k
+from harness.store import Run, atomic_write_json
+
+FORMAT_VERSION = 1
+SUMMARY = "summary.json"
+# each a mean with an interval; booleans are rates
+METRICS = ("composite", "passed", "resolved", "hung_up", "escalated", "anger_drop", "turns")
+
+
+def episode_metrics(episode: dict[str, Any]) -> dict[str, float | None]:
+    """The numbers a summary averages, from one episode (None where format 1 had no judge)."""
+    outcome = episode["outcome"]
+    return {
+        "composite": episode.get("composite"),
+        "passed": None if "passed" not in episode else float(episode["passed"]),
+        "resolved": float(outcome["resolved"]),
+        "hung_up": float(outcome["hung_up"]),
+        "escalated": float(outcome["escalated"]),
+        "anger_drop": float(outcome["anger_start"]) - float(outcome["anger_end"]),
+        "turns": float(outcome["turns"]),
+    }
+
+
+def criterion_values(episodes: Iterable[dict[str, Any]]) -> dict[str, list[float]]:
+    values: dict[str, list[float]] = defaultdict(list)
+    for episode in episodes:
+        for criterion, score in (episode.get("scores") or {}).items():
+            if score.get("value") is not None:
+                values[criterion].append(float(score["value"]))
+    return dict(sorted(values.items()))
+
+
+def group_stats(episodes: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
+    rows = [episode_metrics(e) for e in episodes]
+    out: dict[str, Any] = {"n": len(episodes)}
+    for name in METRICS:
+        out[name] = mean_interval([r[name] for r in rows if r[name] is not None], seed)
+    out["criteria"] = {c: mean_interval(v, seed) for c, v in criterion_values(episodes).items()}
+    out["end_reasons"] = dict(sorted(Counter(e["end_reason"] for e in episodes).items()))
+    faults = [int(e["outcome"].get("simulator_faults", 0)) for e in episodes]
+    out["simulator_faults"] = {"total": sum(faults), "episodes": sum(1 for f in faults if f)}
+    return out
+
+
+def _pass_hat(episodes: list[dict[str, Any]]) -> dict[str, float | None]:
+    """pass^k for k = 1 .. the most repeats any persona has; a persona is a task."""
+    tries: dict[str, list[bool]] = defaultdict(list)
+    for e in episodes:
+        if "passed" in e:
+            tries[e["persona_id"]].append(bool(e["passed"]))
+    trials = [(len(t), sum(t)) for t in tries.values()]
+    most = max((n for n, _ in trials), default=0)
+    return {str(k): pass_hat_k(trials, k) for k in range(1, most + 1)}
+
+
+def build_summary(run: Run, seed: int = 0) -> dict[str, Any]:
+    manifest = run.manifest
+    by_agent: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for episode in run.episodes:
+        by_agent[episode["agent"]].append(episode)
+    agents = {}
+    for agent, episodes in sorted(by_agent.items()):
+        by_persona: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for e in episodes:
+            by_persona[e["persona_id"]].append(e)
+        agents[agent] = {
+            "overall": group_stats(episodes, seed),
+            "pass_hat_k": _pass_hat(episodes),
+            "personas": {p: group_stats(eps, seed) for p, eps in sorted(by_persona.items())},
+        }
+    return {
+        "format_version": FORMAT_VERSION,
+        "run_id": manifest["run_id"],
+        "started": manifest["started"],
+        "finished": manifest["finished"],
+        "rubric": manifest.get("rubric"),
+        "judge": manifest["config"].get("judge"),
+        "personas_hash": manifest["personas_hash"],
+        "episodes": len(run.episodes),
+        "episodes_planned": manifest["episodes_planned"],
+        "interval": {**INTERVAL, "seed": seed},
+        "agents": agents,
+    }
+
+
+def write_summary(run: Run, seed: int = 0) -> dict[str, Any]:
+    summary = build_summary(run, seed)
+    path = run.dir / SUMMARY
+    check_record("summary", summary, str(path))
+    atomic_write_json(path, summary)
+    return summary
+
+
+def read_summary(run_dir: str | Path) -> dict[str, Any]:
+    path = Path(run_dir) / SUMMARY
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DeescError(
+            f"{run_dir}: no {SUMMARY}; build it with: deesc report {run_dir}"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    check_record("summary", data, str(path))
+    return data
