@@ -5,7 +5,7 @@ DEESC := $(VENV)/bin/deesc
 STAMP := $(VENV)/.deesc-installed
 PYTHON ?= python3
 
-.PHONY: setup demo test test-fast lint format clean
+.PHONY: setup browser demo test test-fast lint format clean
 
 setup: $(STAMP)
 
@@ -26,10 +26,15 @@ demo: setup
 		--agent ref:empathetic --agent ref:dismissive --agent model:offline:smollm2-135m \
 		--seed 0 --out eval_runs/demo
 
-test: setup
+# the report and web tests drive a real headless Chromium: Debian's package, not a download
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+test: setup browser
 	$(PY) -m pytest
 
-test-fast: setup
+test-fast: setup browser
 	$(PY) -m pytest -m "not slow"
 
 lint: setup

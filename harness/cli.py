@@ -165,6 +165,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"\n{sum(r['separated'] for r in rows)}/{len(rows)} personas separate them")
     for name, stats in result.engines.items():
         print(f"\nengine {name}: {stats}")
+    if episodes:
+        from harness.cli_results import write_outputs
+
+        summary, report = write_outputs(result.run_dir)
+        print(f"\nsummary: {summary}\nreport: {report}")
     if result.failures:
         for episode_id, error in result.failures:
             print(f"failed: {episode_id}: {error}", file=sys.stderr)
@@ -224,8 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_appraisal_train)
 
     from harness.cli_judge import add_commands as add_judge_commands
+    from harness.cli_results import add_commands as add_result_commands
 
     add_judge_commands(sub)
+    add_result_commands(sub)
 
     p = sub.add_parser("validate", help="check persona, rubric, exam and run files")
     p.add_argument("paths", nargs="+", help="files or folders")
