@@ -5,7 +5,7 @@ DEESC := $(VENV)/bin/deesc
 STAMP := $(VENV)/.deesc-installed
 PYTHON ?= python3
 
-.PHONY: setup browser demo test test-fast lint format clean
+.PHONY: setup test-deps demo serve test test-fast lint format clean
 
 setup: $(STAMP)
 
@@ -26,16 +26,22 @@ demo: setup
 		--agent ref:empathetic --agent ref:dismissive --agent model:offline:smollm2-135m \
 		--seed 0 --out eval_runs/demo
 
-# the report and web tests drive a real headless Chromium: Debian's package, not a download
-browser:
-	command -v chromium >/dev/null || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+# the report and web tests drive a real headless Chromium (Debian's package, not a download);
+# the exam server is also tested on a throwaway PostgreSQL cluster
+test-deps:
+	{ command -v chromium && ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends chromium postgresql; }
 
-test: setup browser
+test: setup test-deps
 	$(PY) -m pytest
 
-test-fast: setup browser
+test-fast: setup test-deps
 	$(PY) -m pytest -m "not slow"
+
+# the exam server on 127.0.0.1:8000 with the shipped exams (trainer token printed at start)
+serve: setup
+	$(DEESC) serve --exams exams
 
 lint: setup
 	$(VENV)/bin/ruff check .

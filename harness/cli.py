@@ -230,9 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from harness.cli_judge import add_commands as add_judge_commands
     from harness.cli_results import add_commands as add_result_commands
+    from harness.play import add_command as add_play_command
+    from harness.web.serve import add_command as add_serve_command
 
     add_judge_commands(sub)
     add_result_commands(sub)
+    add_play_command(sub)
+    add_serve_command(sub)
 
     p = sub.add_parser("validate", help="check persona, rubric, exam and run files")
     p.add_argument("paths", nargs="+", help="files or folders")

@@ -30,6 +30,8 @@ class EndReason(StrEnum):
     ESCALATED = "escalated"  # the agent handed over to a supervisor
     MAX_TURNS = "max_turns"
     AGENT_ERROR = "agent_error"  # the agent failed to reply repeatedly
+    AGENT_ENDED = "agent_ended"  # a trainee ended the conversation (`/end`, the finish button)
+    TIME_LIMIT = "time_limit"  # an exam conversation ran past its time limit
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,46 @@ class Episode:
 
     async def run(self) -> dict[str, Any]:
         started = time.perf_counter()
-        self._open()
-        for _ in range(self.plan.max_turns):
-            if await self._step():
-                break
-        else:
-            self.end_reason = EndReason.MAX_TURNS
-        return self._record(time.perf_counter() - started)
+        self.open()
+        while not await self.step():
+            pass
+        return self.record(time.perf_counter() - started)
 
-    def _open(self) -> None:
+    @classmethod
+    def restore(
+        cls,
+        plan: EpisodePlan,
+        agent: Agent,
+        customer: CustomerSimulator,
+        appraiser: Appraiser,
+        turns: list[dict[str, Any]],
+    ) -> Episode:
+        """An episode in the middle, from the turns it wrote so far (a trainee's conversation
+        kept in a database across requests and restarts). The state is replayed from the
+        recorded behaviours, not re-appraised, so it is the state the customer had."""
+        episode = cls(plan, agent, customer, appraiser)
+        by_id = {o.id: o for o in plan.persona.acceptable_resolutions}
+        facts = {f.id: f for f in plan.persona.hidden_facts}
+        for turn in turns[1:]:
+            if turn["role"] == "agent":
+                episode.state.react(turn.get("behaviours", []))
+                for offer in turn.get("offers", []):
+                    episode.offered.setdefault(offer, by_id[offer])
+                episode._agent_errors = episode._agent_errors + 1 if turn.get("error") else 0
+            else:
+                episode.revealed.extend(facts[f] for f in turn.get("revealed", []))
+        episode.turns = [dict(t) for t in turns]
+        return episode
+
+    @property
+    def agent_turns(self) -> int:
+        return sum(1 for t in self.turns if t["role"] == "agent")
+
+    def end(self, reason: EndReason) -> None:
+        """Ended from outside: the trainee finished, or the time ran out."""
+        self.end_reason = reason
+
+    def open(self) -> None:
         opening = self.customer.opening(random.Random(self.plan.seed))
         self.turns.append(
             {"role": "customer", "text": opening, "state": {"anger": self.state.anger}}
@@ -116,8 +149,16 @@ class Episode:
             return "hang_up", None
         return "continue", None
 
-    async def _step(self) -> bool:
+    async def step(self) -> bool:
         """One agent turn and the customer's answer; True when the conversation is over."""
+        if await self._exchange():
+            return True
+        if self.agent_turns >= self.plan.max_turns:
+            self.end_reason = EndReason.MAX_TURNS
+            return True
+        return False
+
+    async def _exchange(self) -> bool:
         turn, behaviours = await self._agent_turn()
         if "escalate_to_supervisor" in behaviours:
             self.end_reason = EndReason.ESCALATED
@@ -155,7 +196,7 @@ class Episode:
             return True
         return False
 
-    def _record(self, elapsed_s: float) -> dict[str, Any]:
+    def record(self, elapsed_s: float) -> dict[str, Any]:
         assert self.end_reason is not None
         angers = [t["state"]["anger"] for t in self.turns]
         accepted = next(iter(self.offered)) if self.end_reason is EndReason.SATISFIED else None

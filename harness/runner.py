@@ -29,7 +29,7 @@ from harness.engine.registry import EnginePool, ModelOptions
 from harness.episode import Episode, EpisodePlan
 from harness.errors import DeescError
 from harness.judge import DEFAULT_JUDGE, open_judge
-from harness.judge.records import DEFAULT_RUBRIC, conversation_from, judgement_record
+from harness.judge.records import DEFAULT_RUBRIC, judge_episode
 from harness.seeds import derive_seed
 from harness.spec import Persona, load_personas, load_rubric
 from harness.store import RunStore
@@ -250,12 +250,7 @@ class Runner:
                     record = await Episode(
                         plan, agents[plan.agent_name], customer, self.appraiser
                     ).run()
-                    conversation = conversation_from(record, personas)
-                    (judgement,) = await judge.judge([conversation], self.rubric)
-                    verdict = judgement_record(conversation, judgement, self.rubric)
-                    record.update(
-                        {k: v for k, v in verdict.items() if k not in ("id", "format_version")}
-                    )
+                    await judge_episode(record, personas, judge, self.rubric)
                 except Exception as exc:  # one broken episode must not lose the others
                     log.error("episode %s failed: %s", plan.id, exc)
                     failures.append((plan.id, f"{type(exc).__name__}: {exc}"))

@@ -83,6 +83,7 @@ class Criterion:
     applies_to: tuple[str, ...] | None
     evidence_behaviours: tuple[str, ...]
     penalty_behaviours: tuple[str, ...]
+    tip: str | None = None
 
     def applies(self, archetype: str | None) -> bool:
         """Criteria with no `applies_to` apply everywhere, also when the archetype is unknown."""
@@ -304,6 +305,7 @@ def load_rubric(path: str | Path) -> Rubric:
                 applies_to=tuple(c["applies_to"]) if "applies_to" in c else None,
                 evidence_behaviours=tuple(c.get("evidence_behaviours", [])),
                 penalty_behaviours=tuple(c.get("penalty_behaviours", [])),
+                tip=c.get("tip"),
             )
             for c in d["criteria"]
         ),

@@ -55,6 +55,18 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def append_line(path: Path, record: dict[str, Any]) -> None:
+    """One JSON line, written whole with one write call and fsync'd (append-only files)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class RunStore:
     def __init__(self, run_dir: str | Path) -> None:
         self.dir = Path(run_dir)
@@ -109,13 +121,7 @@ class RunStore:
 
     def append(self, record: dict[str, Any]) -> None:
         check_record("episode", record, f"episode {record.get('id')}")
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        fd = os.open(self.episodes_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_line(self.episodes_path, record)
 
     def read_episodes(self) -> list[dict[str, Any]]:
         """Every finished episode; a torn last line is skipped, any other bad line is an error."""

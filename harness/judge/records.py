@@ -33,3 +33,14 @@ def judgement_record(
         **verdict(rubric, judgement, conversation.outcome),
         "scores": {k: s.as_dict() for k, s in judgement.scores.items()},
     }
+
+
+async def judge_episode(
+    record: dict[str, Any], personas: dict[str, Persona], judge: Any, rubric: Rubric
+) -> dict[str, Any]:
+    """The episode with the judge's verdict added (what every episode of a run carries)."""
+    conversation = conversation_from(record, personas)
+    (judgement,) = await judge.judge([conversation], rubric)
+    verdict_ = judgement_record(conversation, judgement, rubric)
+    record.update({k: v for k, v in verdict_.items() if k not in ("id", "format_version")})
+    return record

@@ -1,0 +1,1 @@
+"""The exam server: trainers hand out codes, candidates take exams in the browser."""
