@@ -229,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_appraisal_train)
 
     from harness.cli_judge import add_commands as add_judge_commands
+    from harness.cli_persona import add_commands as add_persona_commands
     from harness.cli_results import add_commands as add_result_commands
     from harness.play import add_command as add_play_command
     from harness.web.serve import add_command as add_serve_command
@@ -236,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_judge_commands(sub)
     add_result_commands(sub)
     add_play_command(sub)
+    add_persona_commands(sub)
     add_serve_command(sub)
 
     p = sub.add_parser("validate", help="check persona, rubric, exam and run files")

@@ -12,20 +12,20 @@ from harness.analysis import format_table
 from harness.store import atomic_write_json, atomic_write_text
 
 
-def write_outputs(run_dir: str | Path) -> tuple[Path, Path]:
+def write_outputs(run_dir: str | Path, exclude_faulty: bool = False) -> tuple[Path, Path]:
     """summary.json and report.html of a run, from its episodes (at the end of `deesc run`)."""
     from harness.report import REPORT, write_report
     from harness.store import load_run
     from harness.summary import SUMMARY, write_summary
 
     run = load_run(run_dir)
-    summary = write_summary(run)
+    summary = write_summary(run, exclude_faulty=exclude_faulty)
     write_report(run, summary)
     return run.dir / SUMMARY, run.dir / REPORT
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    summary, report = write_outputs(args.run)
+    summary, report = write_outputs(args.run, args.exclude_faulty)
     print(f"wrote {summary}\nwrote {report}")
     return 0
 
@@ -49,6 +49,10 @@ def comparison_text(result: dict[str, Any]) -> str:
         f"{result['pairs']} pairs by persona and repeat ({result['same_seeds']} with the same "
         f"customer seed); unpaired: A {result['unpaired']['a']}, B {result['unpaired']['b']}",
     ]
+    faults = result["simulator_faults"]
+    lines.append(f"simulator faults: A {faults['a']} episodes, B {faults['b']}; "
+                 f"{faults['faulty_pairs']} pairs with one"
+                 + (" (left out)" if faults["excluded"] else " (kept; --exclude-faulty leaves them out)"))  # fmt: skip
     if result["forced_despite"]:
         lines.append(
             "WARNING compared with --force although " + "; ".join(result["forced_despite"])
@@ -79,7 +83,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     result = compare_runs(
         load_run(args.run_a), load_run(args.run_b), args.agent_a, args.agent_b,
-        force=args.force, fail_if_worse=args.fail_if_worse,
+        force=args.force, fail_if_worse=args.fail_if_worse, exclude_faulty=args.exclude_faulty,
     )  # fmt: skip
     check_record("compare", result, "comparison")
     if args.json:
@@ -137,6 +141,8 @@ def add_commands(sub: Any) -> None:
 
     p = sub.add_parser("report", help="(re)build summary.json and report.html of a run")
     p.add_argument("run", help="run directory")
+    p.add_argument("--exclude-faulty", action="store_true",
+                   help="leave out episodes with a simulator fault (counted either way)")  # fmt: skip
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("compare", help="paired comparison of an agent in two runs (B - A)")
@@ -153,6 +159,8 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("--force", action="store_true", help="compare runs of different rubrics, "
                    "persona sets or judges")  # fmt: skip
+    p.add_argument("--exclude-faulty", action="store_true",
+                   help="leave out pairs where either episode has a simulator fault")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.add_argument("--out", help="also write the comparison (JSON) to this file")
     p.set_defaults(func=_cmd_compare)

@@ -10,7 +10,7 @@ from typing import Any
 from harness.errors import DeescError
 from harness.stats import CONFIDENCE, INTERVAL, p_below, paired_difference
 from harness.store import Run
-from harness.summary import episode_metrics
+from harness.summary import episode_metrics, is_faulty
 
 FORMAT_VERSION = 1
 OUTCOMES = ("passed", "resolved", "hung_up", "anger_drop")
@@ -80,7 +80,9 @@ def compare_runs(
     force: bool = False,
     fail_if_worse: float | None = None,
     seed: int = 0,
+    exclude_faulty: bool = False,
 ) -> dict[str, Any]:
+    """`exclude_faulty` drops every pair where either episode has a simulator fault."""
     problems = comparability_problems(a, b)
     if problems and not force:
         raise DeescError(
@@ -90,6 +92,9 @@ def compare_runs(
     name_a, name_b = pick_agent(a, agent_a, b, "--agent-a"), pick_agent(b, agent_b, a, "--agent-b")
     ea, eb = _by_key(a, name_a), _by_key(b, name_b)
     keys = sorted(set(ea) & set(eb))
+    faulty = [k for k in keys if is_faulty(ea[k]) or is_faulty(eb[k])]
+    if exclude_faulty:
+        keys = [k for k in keys if k not in faulty]
     if not keys:
         raise DeescError(f"no episode of {name_a} in {a.dir} pairs with one of {name_b} in {b.dir}")
     pairs = [(ea[k], eb[k]) for k in keys]
@@ -104,6 +109,12 @@ def compare_runs(
         "pairs": len(pairs),
         "unpaired": {"a": len(ea) - len(keys), "b": len(eb) - len(keys)},
         "same_seeds": sum(1 for x, y in pairs if x["seed"] == y["seed"]),
+        "simulator_faults": {
+            "a": sum(1 for e in ea.values() if is_faulty(e)),
+            "b": sum(1 for e in eb.values() if is_faulty(e)),
+            "faulty_pairs": len(faulty),
+            "excluded": exclude_faulty,
+        },
         "interval": {**INTERVAL, "seed": seed, "test": "paired permutation, two-sided"},
         "composite": composite,
         "outcomes": {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,6 +18,7 @@ from harness.agents.base import Agent, AgentError, AgentView
 from harness.appraisal.base import Appraiser, off_loop
 from harness.customer import CustomerSimulator, Intent, facts_asked, offers_in
 from harness.emotion import EmotionalState
+from harness.faults import line_faults
 from harness.seeds import derive_seed
 from harness.spec import HiddenFact, Offer, Persona
 
@@ -183,8 +185,14 @@ class Episode:
         }
         if reply.revealed:
             customer_turn["revealed"] = reply.revealed
-        if reply.fault:
-            customer_turn["fault"] = reply.fault
+        faults = [reply.fault] if reply.fault else []
+        if reply.samples and not reply.fault:  # a sampled line that passed the role check
+            earlier = [t["text"] for t in self.turns if t["role"] == "customer"]
+            agents = [t["text"] for t in self.turns if t["role"] == "agent"]
+            faults += line_faults(reply.text, self.persona, earlier, agents)
+        if faults:
+            customer_turn["fault"] = faults[0]
+            customer_turn["faults"] = faults
         if reply.samples:
             customer_turn["samples"] = reply.samples
         self.turns.append(customer_turn)
@@ -220,6 +228,9 @@ class Episode:
                 "accepted_offer": accepted,
                 "revealed_facts": [f.id for f in self.revealed],
                 "simulator_faults": sum(1 for t in self.turns if t.get("fault")),
+                "fault_kinds": dict(
+                    sorted(Counter(f for t in self.turns for f in t.get("faults", [])).items())
+                ),
             },
             "meta": {"elapsed_s": round(elapsed_s, 3)},
         }

@@ -30,6 +30,7 @@ from harness.episode import Episode, EpisodePlan
 from harness.errors import DeescError
 from harness.judge import DEFAULT_JUDGE, open_judge
 from harness.judge.records import DEFAULT_RUBRIC, judge_episode
+from harness.packs import packs_of
 from harness.seeds import derive_seed
 from harness.spec import Persona, load_personas, load_rubric
 from harness.store import RunStore
@@ -162,6 +163,7 @@ class Runner:
             "config": self.config.as_manifest(),
             "personas": {p.id: {"path": p.source, "sha256": p.content_hash} for p in self.personas},
             "personas_hash": personas_hash(self.personas),
+            "packs": packs_of(self.personas),
             "rubric": {
                 "id": self.rubric.id,
                 "version": self.rubric.version,

@@ -262,17 +262,19 @@ def spec_files(paths: Iterable[str | Path]) -> list[Path]:
 def load_personas(paths: Iterable[str | Path]) -> list[Persona]:
     """Load every persona under the given files and folders (YAML or JSON files, parquet files,
     `datasets` folders); ids must be unique."""
+    from harness.packs import PACK_FILE, resolve_pack_path
     from harness.persona_tables import is_persona_table, persona_documents
 
     personas: list[Persona] = []
     by_id: dict[str, Persona] = {}
     documents = []
     for raw in paths:
-        path = Path(raw)
+        path = resolve_pack_path(str(raw))
         if is_persona_table(path):
             documents.extend(persona_documents(path))
         else:
-            documents.extend(read_document(file) for file in spec_files([path]))
+            files = [f for f in spec_files([path]) if f.name != PACK_FILE or f == path]
+            documents.extend(read_document(file) for file in files)
     for doc in documents:
         persona = persona_from_document(doc)
         if persona.id in by_id:
@@ -354,9 +356,12 @@ def guess_kind(doc: SourceDocument) -> str:
         return "runfile"
     if "pass_mark" in data and "personas" in data:
         return "exam"
+    if {"name", "version", "licence"} <= set(data):
+        return "pack"
     raise doc.error(
         "cannot tell the kind of file: a persona has 'archetype', a rubric 'criteria', "
-        "an exam 'personas' and 'pass_mark', a run file 'agents'"
+        "an exam 'personas' and 'pass_mark', a run file 'agents', a pack.yaml 'name', 'version' "
+        "and 'licence'"
     )
 
 
@@ -372,6 +377,8 @@ def validate_paths(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
             load_rubric(file)
         elif kind == "exam":
             load_exam(file)
+        elif kind == "pack":
+            check_schema(doc, "pack")
         else:
             check_schema(doc, "runfile")
         checked.append((file, kind))

@@ -52,8 +52,17 @@ def group_stats(episodes: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]
     out["criteria"] = {c: mean_interval(v, seed) for c, v in criterion_values(episodes).items()}
     out["end_reasons"] = dict(sorted(Counter(e["end_reason"] for e in episodes).items()))
     faults = [int(e["outcome"].get("simulator_faults", 0)) for e in episodes]
-    out["simulator_faults"] = {"total": sum(faults), "episodes": sum(1 for f in faults if f)}
+    kinds: Counter = Counter()
+    for e in episodes:
+        kinds.update(e["outcome"].get("fault_kinds", {}))
+    out["simulator_faults"] = {"total": sum(faults), "episodes": sum(1 for f in faults if f),
+                               "kinds": dict(sorted(kinds.items()))}  # fmt: skip
     return out
+
+
+def is_faulty(episode: dict[str, Any]) -> bool:
+    """An episode the simulator got wrong somewhere (a customer line with a fault)."""
+    return int(episode["outcome"].get("simulator_faults", 0)) > 0
 
 
 def _pass_hat(episodes: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -67,10 +76,13 @@ def _pass_hat(episodes: list[dict[str, Any]]) -> dict[str, float | None]:
     return {str(k): pass_hat_k(trials, k) for k in range(1, most + 1)}
 
 
-def build_summary(run: Run, seed: int = 0) -> dict[str, Any]:
+def build_summary(run: Run, seed: int = 0, exclude_faulty: bool = False) -> dict[str, Any]:
+    """`exclude_faulty` leaves out episodes with a simulator fault (the agent is then judged
+    only where the simulator behaved); their count is reported either way."""
     manifest = run.manifest
+    kept = [e for e in run.episodes if not (exclude_faulty and is_faulty(e))]
     by_agent: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for episode in run.episodes:
+    for episode in kept:
         by_agent[episode["agent"]].append(episode)
     agents = {}
     for agent, episodes in sorted(by_agent.items()):
@@ -90,15 +102,17 @@ def build_summary(run: Run, seed: int = 0) -> dict[str, Any]:
         "rubric": manifest.get("rubric"),
         "judge": manifest["config"].get("judge"),
         "personas_hash": manifest["personas_hash"],
-        "episodes": len(run.episodes),
+        "episodes": len(kept),
         "episodes_planned": manifest["episodes_planned"],
+        "faulty_episodes": sum(1 for e in run.episodes if is_faulty(e)),
+        "excluded_faulty": exclude_faulty,
         "interval": {**INTERVAL, "seed": seed},
         "agents": agents,
     }
 
 
-def write_summary(run: Run, seed: int = 0) -> dict[str, Any]:
-    summary = build_summary(run, seed)
+def write_summary(run: Run, seed: int = 0, exclude_faulty: bool = False) -> dict[str, Any]:
+    summary = build_summary(run, seed, exclude_faulty)
     path = run.dir / SUMMARY
     check_record("summary", summary, str(path))
     atomic_write_json(path, summary)

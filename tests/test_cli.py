@@ -97,6 +97,9 @@ def test_the_done_when_command_on_the_offline_model(tmp_path, capsys) -> None:
     assert "10/10 personas separate them" in out
     episodes = [json.loads(x) for x in (tmp_path / "r" / "episodes.jsonl").read_text().splitlines()]
     assert_the_judge_separates_them(episodes)
+    # issue 8: every core persona passes `deesc persona check` on these offline-model episodes
+    assert main(["persona", "check", str(CORE), "--from-run", str(tmp_path / "r")]) == 0
+    assert "10 of 10 personas pass" in capsys.readouterr().out
 
 
 def test_the_readme_run_file_example_runs(tmp_path, capsys) -> None:

@@ -11,7 +11,7 @@ from referencing import Registry, Resource
 
 SCHEMA_NAMES = (
     "persona", "rubric", "exam", "runfile", "transcript", "episode", "manifest", "judge_answer",
-    "judgement", "calibration", "summary", "compare", "leaderboard",
+    "judgement", "calibration", "summary", "compare", "leaderboard", "pack",
 )  # fmt: skip
 
 
