@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import cohen_kappa_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
 LabelKind = Literal["binary", "ordinal_1_5", "numeric"]
 RESAMPLES = 2000
@@ -51,15 +51,25 @@ def _metric_functions(
         metrics["auroc"] = lambda x, y: float(roc_auc_score(y, x))
     if kind == "ordinal_1_5":
         # judged composites mapped onto 1-5 by five equal bands of 0-100
-        metrics["qwk"] = lambda x, y: float(
-            cohen_kappa_score(
-                to_1_5(x) if on_composite_scale else by_rank(x, y),
-                y.astype(int),
-                weights="quadratic",
-                labels=[1, 2, 3, 4, 5],
-            )
+        metrics["qwk"] = lambda x, y: quadratic_kappa(
+            np.asarray(to_1_5(x) if on_composite_scale else by_rank(x, y)), y.astype(int)
         )
     return metrics
+
+
+_QUADRATIC = np.subtract.outer(np.arange(5), np.arange(5)) ** 2 / 16.0
+
+
+def quadratic_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Quadratic-weighted kappa of two 1-5 ratings: scikit-learn's `cohen_kappa_score(...,
+    weights="quadratic", labels=[1..5])`, on the confusion matrix directly. Its input checks
+    cost 4 ms a call, which the 2,000 bootstrap resamples of `deesc calibrate` paid 17 s for;
+    a test keeps the two equal."""
+    observed = np.zeros((5, 5))
+    np.add.at(observed, (a - 1, b - 1), 1)
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
+    disagreement = (_QUADRATIC * expected).sum()
+    return float(1 - (_QUADRATIC * observed).sum() / disagreement) if disagreement else float("nan")
 
 
 def agreement(

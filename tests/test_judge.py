@@ -247,3 +247,17 @@ def test_a_missing_rubric_is_a_clear_error_naming_the_file(tmp_path, capsys) -> 
     assert main(run) == 2
     assert f"{missing}: file not found" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()  # nothing started
+
+
+def test_the_fast_kappa_equals_scikit_learns() -> None:
+    import numpy as np
+    from sklearn.metrics import cohen_kappa_score
+
+    from harness.calibration import quadratic_kappa
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        a, b = rng.integers(1, 6, 40), rng.integers(1, 6, 40)
+        b[:20] = a[:20]  # some agreement
+        expected = cohen_kappa_score(a, b, weights="quadratic", labels=[1, 2, 3, 4, 5])
+        assert quadratic_kappa(a, b) == pytest.approx(expected, abs=1e-12)

@@ -158,7 +158,7 @@ def test_resume_after_the_process_is_killed(tmp_path) -> None:
     args = [
         sys.executable, "-m", "harness.cli", "run", "--personas", str(MINI),
         "--agent", "python:helpers:slow_agent", "--agent", "ref:dismissive",
-        "--customer-model", "scripted:tests/data/golden/customer-script.yaml",
+        "--customer-model", "scripted:tests/data/golden/customer-script.yaml", "--appraisal", "lexicon",
         "--repeats", "4", "--concurrency", "2", "--out", str(out), "--no-progress",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
