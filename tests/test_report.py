@@ -71,8 +71,9 @@ def open_in_chromium(report: Path, screenshot: Path) -> dict:
         page.goto(report.as_uri())
         seen = page.evaluate(
             """() => {
-              const shown = el => { el.scrollIntoView(); const r = el.getBoundingClientRect();
-                return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
+              const shown = el => { const r = el.getBoundingClientRect();
+                return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'
+                  && getComputedStyle(el).display !== 'none'; };
               return {
                 images: Array.from(document.images).map(i => ({ok: i.complete && i.naturalWidth > 0,
                   width: i.getBoundingClientRect().width, alt: i.alt})),

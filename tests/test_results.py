@@ -311,7 +311,9 @@ def test_persona_packs_can_be_parquet_files_or_datasets_folders(tmp_path) -> Non
 
     from harness.spec import load_personas
 
-    documents = [yaml.safe_load(p.read_text()) for p in sorted(CORE.glob("*.yaml"))]
+    documents = [
+        yaml.safe_load(p.read_text()) for p in sorted(CORE.glob("*.yaml")) if p.name != "pack.yaml"
+    ]
     datasets.Dataset.from_pandas(pd.DataFrame(documents)).save_to_disk(str(tmp_path / "pack"))
     datasets.Dataset.from_list([{"persona": json.dumps(d)} for d in documents]).to_parquet(
         str(tmp_path / "pack.parquet")

@@ -35,7 +35,7 @@ def test_golden_files_of_every_format_validate() -> None:
     checked = validate_paths(
         [CORE, RUBRIC, DATA / "golden" / "exam.yaml", DATA / "golden" / "runfile.yaml"]
     )
-    assert {kind for _, kind in checked} == {"persona", "rubric", "exam", "runfile"}
+    assert {kind for _, kind in checked} == {"persona", "pack", "rubric", "exam", "runfile"}
     rubric = load_rubric(RUBRIC)
     assert len(rubric.criteria) >= 13 and rubric.pass_mark == 70
     assert {c.id for c in rubric.criteria if c.applies_to} >= {
