@@ -218,3 +218,17 @@ def test_the_shipped_exam_resolves_and_a_wrong_persona_is_pointed_at(tmp_path) -
     assert attempt_result([ok, {**ok, "composite": 62.0}], 70) == (71.0, True)
     assert attempt_result([ok, {**ok, "critical_failures": ["insults_customer"]}], 70)[1] is False
     assert attempt_result([ok, {**ok, "composite": None}], 70) == (40.0, False)
+
+
+def test_a_session_ends_after_a_working_day(server) -> None:
+    import sqlite3
+
+    teacher = trainer(server.url)
+    (code,) = new_codes(teacher, "mini", 1)
+    person = candidate(server.url, code)
+    assert person.get("/exam").url.path == "/exam"
+    db = server.args[server.args.index("--db") + 1].removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:  # every session signed in 13 hours ago
+        conn.execute("UPDATE sessions SET created_at = datetime('now', '-13 hours')")
+    assert person.get("/exam").url.path == "/"
+    assert teacher.get("/trainer").url.path == "/trainer/login"

@@ -175,12 +175,11 @@ def create_app(service: ExamService, trainer_token: str) -> FastAPI:
     async def send(
         request: Request, conversation_id: int, text: str = Form(..., max_length=MAX_MESSAGE_CHARS)
     ) -> Response:
-        cid = candidate_id(request)
-        before = len(service._owned(cid, conversation_id)["turns"])
-        row = await service.send(cid, conversation_id, text)
+        row, added = await service.send(candidate_id(request), conversation_id, text)
         if request.headers.get("accept") == "application/json":
-            return JSONResponse({"turns": candidate_turns(row["turns"])[before:],
-                                 "ended": row["finished_at"] is not None})  # fmt: skip
+            return JSONResponse(
+                {"turns": candidate_turns(added), "ended": row["finished_at"] is not None}
+            )
         return RedirectResponse(f"/conversations/{conversation_id}", status_code=303)
 
     @post("/conversations/{conversation_id}/finish")

@@ -28,6 +28,7 @@ from harness.web.db import attempts, candidates, conversations, sessions, utcnow
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 10
 MAX_CODES_PER_REQUEST = 500
+SESSION_HOURS = 12  # a sign-in lasts a working day; the cookie says the same
 
 
 class NotFound(Exception):
@@ -91,7 +92,9 @@ class ExamService:
             return None
         with self.db.connect() as c:
             row = c.execute(select(sessions).where(sessions.c.token_hash == digest(token))).first()
-        return None if row is None else dict(row._mapping)
+        if row is None or utcnow() - row.created_at > timedelta(hours=SESSION_HOURS):
+            return None
+        return dict(row._mapping)
 
     def end_session(self, token: str | None) -> None:
         if token:
@@ -214,8 +217,11 @@ class ExamService:
     def _past(row: dict[str, Any]) -> bool:
         return row["deadline"] is not None and utcnow() > row["deadline"]
 
-    async def send(self, candidate_id: int, conversation_id: int, text: str) -> dict[str, Any]:
-        """The candidate's message and the customer's answer; the conversation after it."""
+    async def send(
+        self, candidate_id: int, conversation_id: int, text: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The candidate's message and the customer's answer: the conversation after it, and
+        the turns added."""
         async with self._locks[conversation_id]:
             row = self._owned(candidate_id, conversation_id)
             candidate = self.candidate(candidate_id)
@@ -229,7 +235,7 @@ class ExamService:
                 raise Refused("time is up for this conversation; your message was not sent")
             live = self._live(setup, row, candidate["label"])
             try:
-                await live.say(text)
+                added = await live.say(text)
             except ValueError as exc:
                 raise Refused(f"not sent: {exc}") from None
             with self.db.begin() as c:
@@ -237,7 +243,7 @@ class ExamService:
                           .values(turns=live.turns))  # fmt: skip
             if live.ended:
                 await self._finish(setup, {**row, "turns": live.turns}, None, candidate_id, live)
-            return self._owned(candidate_id, conversation_id)
+            return self._owned(candidate_id, conversation_id), added
 
     async def finish(self, candidate_id: int, conversation_id: int) -> dict[str, Any]:
         async with self._locks[conversation_id]:
