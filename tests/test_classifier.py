@@ -60,10 +60,13 @@ def test_an_explicit_folder_without_a_head_is_an_error(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_training_reproduces_the_measured_quality(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("DEESC_CACHE", str(tmp_path))
-    assert main(["appraisal", "train", "--seed", "0"]) == 0
-    card = json.loads((tmp_path / "appraisal" / "classifier.json").read_text())
+def test_training_reproduces_the_measured_quality(capsys) -> None:
+    """The head `make setup` trained on this machine (`deesc appraisal train --seed 0`, the same
+    code; trained again here when it is missing or out of date) meets the measured quality."""
+    from harness.appraisal.classifier import CARD, ensure_trained
+
+    card = json.loads((ensure_trained() / CARD).read_text())
+    assert card["seed"] == 0
     test, lexicon = card["test"], card["lexicon_test"]
     # measured 0.901 macro, 0.908 micro on this corpus (README); the target is 0.85
     assert test["macro_f1"] >= 0.85

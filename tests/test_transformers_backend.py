@@ -158,3 +158,14 @@ def test_the_model_judge_on_the_packaged_model_reads_probabilities() -> None:
     for other in (first[1], again[0]):
         for key, score in first[0].scores.items():
             assert other.scores[key].value == pytest.approx(score.value, abs=1e-3)
+
+
+def test_ignore_eos_decodes_exactly_the_budget(backend) -> None:
+    """Benchmarks give every row the same work: with ignore_eos a row never stops early."""
+    chat = ({"role": "user", "content": "Say only: OK"},)  # the model answers briefly and stops
+    greedy = dict(temperature=0.0, max_new_tokens=40)
+    [free] = backend.generate_batch([Request(Sampling(**greedy), messages=chat)])
+    [fixed] = backend.generate_batch([Request(Sampling(**greedy, ignore_eos=True), messages=chat)])
+    assert free.finish_reason == "stop" and free.completion_tokens < 40  # the model does stop
+    assert fixed.completion_tokens == 40 and fixed.finish_reason == "length"
+    assert fixed.text.startswith(free.text)  # the same greedy answer, then more

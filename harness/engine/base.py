@@ -32,6 +32,8 @@ class Sampling:
     max_new_tokens: int = 64
     seed: int = 0
     stop: tuple[str, ...] = ()
+    # decode exactly max_new_tokens (benchmarks: equal work per row whatever the model says)
+    ignore_eos: bool = False
 
 
 @dataclass(frozen=True)

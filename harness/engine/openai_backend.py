@@ -75,6 +75,8 @@ class OpenAIEngine:
         }
         if s.stop:
             body["stop"] = list(s.stop[:MAX_STOP_SEQUENCES])
+        if s.ignore_eos:  # vLLM's and SGLang's extension; sent only when asked for
+            body["ignore_eos"] = True
         if request.choices:  # one token, and the server's probabilities of the likeliest ones
             body.update(max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=TOP_LOGPROBS)
             if request.messages is None:

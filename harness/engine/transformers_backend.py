@@ -170,7 +170,7 @@ class TransformersBackend:
             for row, idx in enumerate(active):
                 req = requests[idx]
                 token = self._sample(logits[row], req, generators[idx])
-                if token in self.eos_ids:
+                if token in self.eos_ids and not req.sampling.ignore_eos:
                     finish[idx] = "stop"
                     continue
                 tokens[idx].append(token)
