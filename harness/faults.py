@@ -27,8 +27,9 @@ _GOODBYE = re.compile(
     r"\b(good ?bye|bye|i'?m hanging up|hang up on you|that'?s all i needed|have a (good|nice) day)\b",
     re.IGNORECASE,
 )
+# "deal" alone is not acceptance: "not a big deal", "deal with me" (both seen in runs)
 _ACCEPT = re.compile(
-    r"\b(yes,? please( do)?|that works( for me)?|sounds good|deal\b|perfect,? thanks?|"
+    r"\b(yes,? please( do)?|that works( for me)?|sounds good|it'?s a deal|perfect,? thanks?|"
     r"ok(ay)?,? (do|go ahead with) (it|that)|i('ll| will) take (it|that)|i accept)",
     re.IGNORECASE,
 )

@@ -88,6 +88,9 @@ def test_each_kind_of_simulator_fault_is_detected() -> None:
     (persona,) = [p for p in load_personas([CORE]) if p.id == "refund-broken-blender"]
     assert line_faults("Fine. Goodbye.", persona, [], []) == ["early_goodbye"]
     assert line_faults("Yes, please do that.", persona, [], []) == ["continued_after_accepting"]
+    assert line_faults("Okay, it's a deal.", persona, [], []) == ["continued_after_accepting"]
+    for line in ("It's not a big deal. I'm sorry.", "I'm sorry that you had to deal with me."):
+        assert line_faults(line, persona, [], []) == []  # false alarms seen in runs
     assert line_faults("My order is KP-55555 and it cost $99.", persona, [], []) == [
         "contradicts_facts"
     ]
