@@ -168,7 +168,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if episodes:
         from harness.cli_results import write_outputs
 
-        summary, report = write_outputs(result.run_dir)
+        summary, report = write_outputs(result.run)
         print(f"\nsummary: {summary}\nreport: {report}")
     if result.failures:
         for episode_id, error in result.failures:

@@ -9,23 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from harness.analysis import format_table
-from harness.store import atomic_write_json, atomic_write_text
+from harness.store import Run, atomic_write_json, atomic_write_text
 
 
-def write_outputs(run_dir: str | Path, exclude_faulty: bool = False) -> tuple[Path, Path]:
+def write_outputs(run: Run, exclude_faulty: bool = False) -> tuple[Path, Path]:
     """summary.json and report.html of a run, from its episodes (at the end of `deesc run`)."""
     from harness.report import REPORT, write_report
-    from harness.store import load_run
     from harness.summary import SUMMARY, write_summary
 
-    run = load_run(run_dir)
     summary = write_summary(run, exclude_faulty=exclude_faulty)
     write_report(run, summary)
     return run.dir / SUMMARY, run.dir / REPORT
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    summary, report = write_outputs(args.run, args.exclude_faulty)
+    from harness.store import load_run
+
+    summary, report = write_outputs(load_run(args.run), args.exclude_faulty)
     print(f"wrote {summary}\nwrote {report}")
     return 0
 

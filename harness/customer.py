@@ -19,7 +19,7 @@ from harness.behaviours import BEHAVIOURS
 from harness.emotion import EmotionalState
 from harness.engine.base import Engine, Request
 from harness.engine.registry import ModelOptions
-from harness.sentences import split_sentences
+from harness.sentences import split_sentences, words
 from harness.spec import HiddenFact, Offer, Persona
 
 Intent = Literal["continue", "accept", "hang_up"]
@@ -94,13 +94,9 @@ def facts_asked(agent_text: str, persona: Persona, revealed: set[str]) -> list[H
 ECHO_WORDS = 6  # a run of this many of the agent's words, repeated, is an echo
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower())
-
-
 def echoes(text: str, agent_text: str) -> bool:
     """Whether a line repeats a run of the agent's last message (small models copy it)."""
-    said, heard = _words(text), _words(agent_text)
+    said, heard = words(text), words(agent_text)
     if len(said) < ECHO_WORDS or len(heard) < ECHO_WORDS:
         return False
     heard_runs = {tuple(heard[i : i + ECHO_WORDS]) for i in range(len(heard) - ECHO_WORDS + 1)}

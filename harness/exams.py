@@ -21,6 +21,9 @@ class ExamSetup:
     def id(self) -> str:
         return self.exam.id
 
+    def persona(self, persona_id: str) -> Persona:
+        return next(p for p in self.personas if p.id == persona_id)
+
 
 def resolve_exam(path: str | Path) -> ExamSetup:
     """Personas are ids looked up in `persona_pack`, or files and folders; paths are relative to

@@ -42,8 +42,7 @@ def _names(run: Run) -> tuple[list[str], list[str]]:
     return criteria, parts
 
 
-def schema(run: Run) -> pa.Schema:
-    criteria, parts = _names(run)
+def schema(criteria: list[str], parts: list[str]) -> pa.Schema:
     fields = [pa.field(n, t) for n, t in _FIXED]
     for c in criteria:
         fields += [pa.field(f"score_{c}", pa.float64()), pa.field(f"confidence_{c}", pa.float64())]
@@ -87,7 +86,7 @@ def episode_row(
 def episode_table(run: Run) -> pa.Table:
     criteria, parts = _names(run)
     rows = [episode_row(run, e, criteria, parts) for e in run.episodes]
-    return pa.Table.from_pylist(rows, schema=schema(run))
+    return pa.Table.from_pylist(rows, schema=schema(criteria, parts))
 
 
 def export_run(run: Run, fmt: Format, out: str | Path) -> Path:

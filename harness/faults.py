@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from harness.sentences import words
 from harness.spec import Persona
 
 FAULT_KINDS = ("out_of_role", "early_goodbye", "continued_after_accepting", "contradicts_facts",
@@ -38,7 +39,7 @@ _FACT_TOKEN = re.compile(r"[$£€]?\b[A-Za-z]*[-#]?\d[\w-]*\b")
 
 
 def _normal(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+    return " ".join(words(text))
 
 
 def fact_tokens(text: str) -> set[str]:

@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 from harness.index import RunIndex
-from harness.stats import mean_interval
+from harness.stats import interval_text, mean_interval
 
 FORMAT_VERSION = 1
 # sort keys; numbers sort best first (hung_up: fewest first)
@@ -61,14 +61,6 @@ def sort_rows(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return sorted(rows, key=value)
 
 
-def _interval(stat: dict[str, Any]) -> str:
-    if stat["mean"] is None:
-        return "-"
-    if stat["low"] is None:
-        return f"{stat['mean']:.1f}"
-    return f"{stat['mean']:.1f} [{stat['low']:.1f}, {stat['high']:.1f}]"
-
-
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{v:.0%}"
 
@@ -82,7 +74,7 @@ def flat_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
     return [
         [str(i), r["agent"], (r["rubric"] or "-") + (f" ({r['rubric_sha256'][:8]})" if r["rubric_sha256"] else ""),
          r["judge"] or "-", str(r["runs"]), str(r["personas"]), str(r["episodes"]),
-         _interval(r["composite"]), _pct(r["pass_rate"]), _pct(r["resolved"]), _pct(r["hung_up"]),
+         interval_text(r["composite"]), _pct(r["pass_rate"]), _pct(r["resolved"]), _pct(r["hung_up"]),
          f"{r['anger_drop']:.1f}", r["last_run"] or "-"]
         for i, r in enumerate(rows, start=1)
     ]  # fmt: skip

@@ -5,7 +5,6 @@ wherever personas are read. Runs record each pack's version and content hash."""
 
 from __future__ import annotations
 
-import hashlib
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 from harness.errors import DeescError
 from harness.sourcefile import read_document
+from harness.spec import check_schema, personas_hash
 
 PACK_FILE = "pack.yaml"
 PACK_GROUP = "deesc.persona_packs"
@@ -32,8 +32,6 @@ class PackInfo:
 
 
 def read_pack(folder: str | Path, source: str = "folder") -> PackInfo:
-    from harness.spec import check_schema
-
     folder = Path(folder)
     doc = read_document(folder / PACK_FILE)
     check_schema(doc, "pack")
@@ -70,31 +68,24 @@ def resolve_pack_path(spec: str) -> Path:
     return packs[name].folder
 
 
-def pack_of(persona_source: str) -> PackInfo | None:
+def pack_folder(persona_source: str) -> Path | None:
     """The pack a persona file belongs to: the nearest folder above it with a pack.yaml."""
     path = Path(persona_source.split(" row ")[0]).resolve()
-    for folder in [path.parent, *path.parent.parents]:
-        if (folder / PACK_FILE).exists():
-            return read_pack(folder)
-    return None
+    return next((f for f in [path.parent, *path.parent.parents] if (f / PACK_FILE).exists()), None)
 
 
 def packs_of(personas: list[Any]) -> dict[str, dict[str, Any]]:
     """For a run manifest: each pack the personas came from, its version and the content hash
-    of the personas of it that were used."""
+    of the personas of it that were used (each pack.yaml read once)."""
     grouped: dict[Path, list[Any]] = {}
-    infos: dict[Path, PackInfo] = {}
     for persona in personas:
-        info = pack_of(persona.source)
-        if info is not None:
-            grouped.setdefault(info.folder, []).append(persona)
-            infos[info.folder] = info
+        if (folder := pack_folder(persona.source)) is not None:
+            grouped.setdefault(folder, []).append(persona)
     out = {}
     for folder, members in grouped.items():
-        info = infos[folder]
-        joined = "".join(f"{p.id}:{p.content_hash}\n" for p in sorted(members, key=lambda p: p.id))
+        info = read_pack(folder)
         out[info.name] = {"version": info.version, "licence": info.licence,
-                          "personas": len(members), "sha256": hashlib.sha256(joined.encode()).hexdigest()}  # fmt: skip
+                          "personas": len(members), "sha256": personas_hash(members)}  # fmt: skip
     return out
 
 

@@ -5,13 +5,13 @@ role; does each hidden fact come out only when asked; how conversations end; how
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
 
 from harness.faults import fact_tokens
+from harness.sentences import words
 from harness.spec import HiddenFact, Persona
 from harness.stats import paired_difference
 
@@ -51,8 +51,8 @@ def separation(
 
 def leaked(text: str, fact: HiddenFact) -> bool:
     """Whether a line gives away a hidden fact: its say-line, or a reference in it (KP-77031)."""
-    norm = lambda s: " ".join(re.findall(r"[a-z0-9]+", s.lower()))  # noqa: E731
-    if norm(fact.say) and norm(fact.say) in norm(text):
+    say = " ".join(words(fact.say))
+    if say and say in " ".join(words(text)):
         return True
     return bool((fact_tokens(fact.say) | fact_tokens(fact.fact)) & fact_tokens(text))
 
@@ -132,8 +132,7 @@ def check_persona(persona: Persona, episodes: list[dict]) -> PersonaCheck:
     out_of_role = sum(1 for t in sampled if "out_of_role" in t.get("faults", [t.get("fault")]))
     faults: Counter = Counter()
     for e in mine:
-        for t in e["turns"]:
-            faults.update(t.get("faults") or ([t["fault"]] if t.get("fault") else []))
+        faults.update(e["outcome"].get("fault_kinds", {}))
     ends: dict[str, Counter] = defaultdict(Counter)
     for e in mine:
         ends[e["agent"]][e["end_reason"]] += 1

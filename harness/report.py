@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from harness import plots
 from harness.behaviours import NEGATIVE
+from harness.stats import interval_text
 from harness.store import Run, atomic_write_text
 
 REPORT = "report.html"
@@ -82,25 +83,9 @@ def _environment() -> Environment:
     )
     env.filters["pct"] = lambda v: "-" if v is None else f"{v:.0%}"
     env.filters["num"] = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"
-    env.filters["ci"] = _ci
-    env.filters["ci_pct"] = _ci_pct
+    env.filters["ci"] = interval_text
+    env.filters["ci_pct"] = lambda stat: interval_text(stat, ".0%")
     return env
-
-
-def _ci(stat: dict[str, Any], digits: int = 1) -> str:
-    if not stat or stat.get("mean") is None:
-        return "-"
-    if stat["low"] is None:
-        return f"{stat['mean']:.{digits}f}"
-    return f"{stat['mean']:.{digits}f} [{stat['low']:.{digits}f}, {stat['high']:.{digits}f}]"
-
-
-def _ci_pct(stat: dict[str, Any]) -> str:
-    if not stat or stat.get("mean") is None:
-        return "-"
-    if stat["low"] is None:
-        return f"{stat['mean']:.0%}"
-    return f"{stat['mean']:.0%} [{stat['low']:.0%}, {stat['high']:.0%}]"
 
 
 def shown_ks(summary: dict[str, Any]) -> list[str]:

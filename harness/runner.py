@@ -32,8 +32,8 @@ from harness.judge import DEFAULT_JUDGE, open_judge
 from harness.judge.records import DEFAULT_RUBRIC, judge_episode
 from harness.packs import packs_of
 from harness.seeds import derive_seed
-from harness.spec import Persona, load_personas, load_rubric
-from harness.store import RunStore
+from harness.spec import Persona, load_personas, load_rubric, personas_hash
+from harness.store import Run, RunStore
 
 log = logging.getLogger(__name__)
 MANIFEST_VERSION = 2  # 2: the rubric and judge
@@ -92,6 +92,12 @@ class RunResult:
     skipped: int
     engines: dict[str, dict[str, Any]]
     wall_s: float
+    manifest: dict[str, Any]
+
+    @property
+    def run(self) -> Run:
+        """The run as its readers see it, from what the runner has already read and checked."""
+        return Run(self.run_dir, self.manifest, self.episodes)
 
 
 def episode_id(agent_name: str, persona_id: str, repeat: int) -> str:
@@ -129,11 +135,6 @@ def _packages() -> dict[str, str | None]:
         except PackageNotFoundError:
             out[name] = None
     return out
-
-
-def personas_hash(personas: list[Persona]) -> str:
-    joined = "".join(f"{p.id}:{p.content_hash}\n" for p in sorted(personas, key=lambda p: p.id))
-    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def default_run_dir(config: RunConfig) -> Path:
@@ -272,4 +273,5 @@ class Runner:
             skipped=len(done),
             engines={name: e.stats.as_dict() for name, e in self.pool.engines().items()},
             wall_s=time.perf_counter() - started_clock,
+            manifest=manifest,
         )

@@ -1,4 +1,5 @@
-"""Splitting a turn into sentences: the one rule the simulator and the appraisals share."""
+"""Splitting a turn into sentences (and words): the one rule the simulator, the appraisals and
+the checks on customer lines share."""
 
 from __future__ import annotations
 
@@ -20,3 +21,11 @@ _CLAUSE = re.compile(r"(?:;|,? - |, and |, so )\s*")
 def split_clauses(text: str) -> list[str]:
     """The sentences of `text`, each cut further at the joints between independent clauses."""
     return [c.strip() for s in split_sentences(text) for c in _CLAUSE.split(s) if c.strip()]
+
+
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words and numbers, punctuation dropped: for comparing what two lines say."""
+    return _WORD.findall(text.lower())

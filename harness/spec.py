@@ -238,6 +238,13 @@ def persona_from_document(doc: SourceDocument) -> Persona:
     )
 
 
+def personas_hash(personas: Iterable[Persona]) -> str:
+    """One hash for a set of personas (ids and contents, in any order): runs compare only on
+    the same set, and a pack's version is recorded with the hash of the personas used."""
+    joined = "".join(f"{p.id}:{p.content_hash}\n" for p in sorted(personas, key=lambda p: p.id))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
 def load_persona(path: str | Path) -> Persona:
     return persona_from_document(read_document(path))
 

@@ -43,6 +43,16 @@ def mean_interval(values: Sequence[float], seed: int = 0) -> dict[str, Any]:
     return {"mean": _round(x.mean()), "low": _round(low), "high": _round(high), "n": len(x)}
 
 
+def interval_text(stat: dict[str, Any] | None, spec: str = ".1f") -> str:
+    """A `mean_interval` as people read it: `mean [low, high]`; the mean alone with one value,
+    "-" with none."""
+    if not stat or stat.get("mean") is None:
+        return "-"
+    if stat["low"] is None:
+        return format(stat["mean"], spec)
+    return f"{stat['mean']:{spec}} [{stat['low']:{spec}}, {stat['high']:{spec}}]"
+
+
 def pass_hat_k(trials: Sequence[tuple[int, int]], k: int) -> float | None:
     """The chance that k independent tries of a task all pass, averaged over tasks, as
     tau-bench reports it: per task with n tries and c passes, C(c, k) / C(n, k) (unbiased).

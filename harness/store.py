@@ -55,6 +55,19 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def read_json_record(path: Path, kind: str, missing: str) -> dict[str, Any]:
+    """A whole-file JSON record (manifest, summary) checked against its schema and format
+    version; `missing` is the message when there is no such file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DeescError(missing) from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    check_record(kind, data, str(path))
+    return data
+
+
 def append_line(path: Path, record: dict[str, Any]) -> None:
     """One JSON line, written whole with one write call and fsync'd (append-only files)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,16 +109,9 @@ class RunStore:
         atomic_write_json(self.manifest_path, manifest)
 
     def read_manifest(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DeescError(f"{self.dir}: not a run directory (no {MANIFEST})") from None
-        except json.JSONDecodeError as exc:
-            raise SpecError(
-                self.manifest_path, f"invalid JSON: {exc.msg}", line=exc.lineno
-            ) from None
-        check_record("manifest", data, str(self.manifest_path))
-        return data
+        return read_json_record(
+            self.manifest_path, "manifest", f"{self.dir}: not a run directory (no {MANIFEST})"
+        )
 
     def repair_tail(self) -> int:
         """Cut a torn last line left by a crash mid-write; return the bytes removed."""

@@ -4,16 +4,14 @@ rebuilds it at any time and gets the same file."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness.errors import DeescError, SpecError
 from harness.schemas import check_record
 from harness.stats import INTERVAL, mean_interval, pass_hat_k
-from harness.store import Run, atomic_write_json
+from harness.store import Run, atomic_write_json, read_json_record
 
 FORMAT_VERSION = 1
 SUMMARY = "summary.json"
@@ -120,14 +118,5 @@ def write_summary(run: Run, seed: int = 0, exclude_faulty: bool = False) -> dict
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
-    path = Path(run_dir) / SUMMARY
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DeescError(
-            f"{run_dir}: no {SUMMARY}; build it with: deesc report {run_dir}"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise SpecError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-    check_record("summary", data, str(path))
-    return data
+    missing = f"{run_dir}: no {SUMMARY}; build it with: deesc report {run_dir}"
+    return read_json_record(Path(run_dir) / SUMMARY, "summary", missing)

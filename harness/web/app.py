@@ -44,7 +44,7 @@ def create_app(service: ExamService, trainer_token: str) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     @app.middleware("http")
-    async def limits_and_csrf(
+    async def limits_and_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         length = request.headers.get("content-length")
@@ -76,6 +76,8 @@ def create_app(service: ExamService, trainer_token: str) -> FastAPI:
         request.state.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         return await call_next(request)
 
+    # the CSRF check itself is a dependency of every POST: it reads the form, which a middleware
+    # cannot do without taking the body from the route
     def csrf_protect(request: Request, csrf: str = Form("", max_length=100)) -> None:
         """Every POST: the token in the form (or the X-CSRF-Token header) equals its cookie."""
         cookie = request.cookies.get(CSRF_COOKIE, "")
@@ -160,7 +162,7 @@ def create_app(service: ExamService, trainer_token: str) -> FastAPI:
 
     def chat_context(cid: int, row: dict[str, Any]) -> dict[str, Any]:
         setup = service.exam_of(service.candidate(cid))
-        persona = next(p for p in setup.personas if p.id == row["persona_id"])
+        persona = setup.persona(row["persona_id"])
         return {"conversation": row, "turns": candidate_turns(row["turns"]), "exam": setup.exam,
                 "company": persona.scenario.company, "product": persona.scenario.product,
                 "max_chars": MAX_MESSAGE_CHARS}  # fmt: skip

@@ -23,6 +23,7 @@ from harness.exams import ExamSetup, attempt_result
 from harness.judge.records import judge_episode
 from harness.live import LiveConversation
 from harness.seeds import derive_seed
+from harness.summary import criterion_values
 from harness.web.db import attempts, candidates, conversations, sessions, utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -185,7 +186,7 @@ class ExamService:
         return dict(row._mapping)
 
     def _live(self, setup: ExamSetup, row: dict[str, Any], name: str) -> LiveConversation:
-        persona = next(p for p in setup.personas if p.id == row["persona_id"])
+        persona = setup.persona(row["persona_id"])
         options = ModelOptions(spec=setup.exam.customer_model) if (
             setup.exam.customer_model and self.customer_model.spec == ModelOptions().spec
         ) else self.customer_model  # fmt: skip
@@ -194,24 +195,31 @@ class ExamService:
                                 self.appraiser, row["seed"], name, row["turns"] or None,
                                 row["end_reason"])  # fmt: skip
 
+    def _conversation(
+        self, candidate_id: int, conversation_id: int
+    ) -> tuple[dict[str, Any], str, ExamSetup]:
+        """The candidate's conversation row, their name and their exam (NotFound otherwise)."""
+        row = self._owned(candidate_id, conversation_id)
+        candidate = self.candidate(candidate_id)
+        return row, candidate["label"], self.exam_of(candidate)
+
     async def open_conversation(self, candidate_id: int, conversation_id: int) -> dict[str, Any]:
         """The conversation as the candidate sees it; the first visit starts its clock."""
         async with self._locks[conversation_id]:
-            row = self._owned(candidate_id, conversation_id)
-            setup = self.exam_of(self.candidate(candidate_id))
+            row, name, setup = self._conversation(candidate_id, conversation_id)
             if row["started_at"] is None:
-                live = self._live(setup, row, self.candidate(candidate_id)["label"])
+                live = self._live(setup, row, name)
                 now = utcnow()
                 limit = setup.exam.time_limit_minutes
                 deadline = now + timedelta(minutes=limit) if limit else None
                 with self.db.begin() as c:
                     c.execute(update(conversations).where(conversations.c.id == conversation_id)
                               .values(started_at=now, deadline=deadline, turns=live.turns))  # fmt: skip
-                row = self._owned(candidate_id, conversation_id)
             elif row["finished_at"] is None and self._past(row):
-                await self._finish(setup, row, EndReason.TIME_LIMIT, candidate_id)
-                row = self._owned(candidate_id, conversation_id)
-        return row
+                await self._finish(setup, row, name, EndReason.TIME_LIMIT)
+            else:
+                return row
+            return self._owned(candidate_id, conversation_id)
 
     @staticmethod
     def _past(row: dict[str, Any]) -> bool:
@@ -223,17 +231,15 @@ class ExamService:
         """The candidate's message and the customer's answer: the conversation after it, and
         the turns added."""
         async with self._locks[conversation_id]:
-            row = self._owned(candidate_id, conversation_id)
-            candidate = self.candidate(candidate_id)
-            setup = self.exam_of(candidate)
+            row, name, setup = self._conversation(candidate_id, conversation_id)
             if row["started_at"] is None:
                 raise Refused("open the conversation first")
             if row["finished_at"] is not None:
                 raise Refused("this conversation is over")
             if self._past(row):
-                await self._finish(setup, row, EndReason.TIME_LIMIT, candidate_id)
+                await self._finish(setup, row, name, EndReason.TIME_LIMIT)
                 raise Refused("time is up for this conversation; your message was not sent")
-            live = self._live(setup, row, candidate["label"])
+            live = self._live(setup, row, name)
             try:
                 added = await live.say(text)
             except ValueError as exc:
@@ -242,31 +248,31 @@ class ExamService:
                 c.execute(update(conversations).where(conversations.c.id == conversation_id)
                           .values(turns=live.turns))  # fmt: skip
             if live.ended:
-                await self._finish(setup, {**row, "turns": live.turns}, None, candidate_id, live)
+                await self._finish(setup, row, name, None, live)
             return self._owned(candidate_id, conversation_id), added
 
     async def finish(self, candidate_id: int, conversation_id: int) -> dict[str, Any]:
         async with self._locks[conversation_id]:
-            row = self._owned(candidate_id, conversation_id)
+            row, name, setup = self._conversation(candidate_id, conversation_id)
             if row["started_at"] is None or row["finished_at"] is not None:
                 return row
-            setup = self.exam_of(self.candidate(candidate_id))
-            await self._finish(setup, row, EndReason.AGENT_ENDED, candidate_id)
+            await self._finish(setup, row, name, EndReason.AGENT_ENDED)
             return self._owned(candidate_id, conversation_id)
 
     async def _finish(
         self,
         setup: ExamSetup,
         row: dict[str, Any],
+        name: str,
         reason: EndReason | None,
-        candidate_id: int,
         live: LiveConversation | None = None,
     ) -> None:
-        live = live or self._live(setup, row, self.candidate(candidate_id)["label"])
+        """End (unless `live` already has), judge, store; score the attempt once all is done."""
+        live = live or self._live(setup, row, name)
         if reason is not None:
             live.finish(reason)
         record = live.record()
-        persona = next(p for p in setup.personas if p.id == row["persona_id"])
+        persona = setup.persona(row["persona_id"])
         await judge_episode(record, {persona.id: persona}, self.judge, setup.rubric)
         with self.db.begin() as c:
             c.execute(update(conversations).where(conversations.c.id == row["id"]).values(
@@ -320,12 +326,8 @@ class ExamService:
 
 def criterion_means(attempt: dict[str, Any] | None) -> dict[str, float]:
     """Mean score per criterion over an attempt's judged conversations."""
-    values: dict[str, list[float]] = defaultdict(list)
-    for conv in (attempt or {}).get("conversations", []):
-        for criterion, score in ((conv["record"] or {}).get("scores") or {}).items():
-            if score.get("value") is not None:
-                values[criterion].append(score["value"])
-    return {k: round(sum(v) / len(v), 2) for k, v in values.items()}
+    records = [c["record"] for c in (attempt or {}).get("conversations", []) if c["record"]]
+    return {k: round(sum(v) / len(v), 2) for k, v in criterion_values(records).items()}
 
 
 def _cell(text: str) -> str:
