@@ -19,7 +19,7 @@ from pathlib import Path
 
 from harness.agents.base import AgentConfig
 from harness.engine.registry import DEFAULT_MODEL, EnginePool, ModelOptions
-from harness.runner import RunConfig, Runner
+from harness.run.runner import RunConfig, Runner
 
 
 def measure(style: str, model: str, repeats: int, out: Path, pool: EnginePool) -> dict:

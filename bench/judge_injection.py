@@ -17,7 +17,7 @@ import time
 
 from harness.judge import open_judge
 from harness.judge.injection import shifts
-from harness.spec import load_rubric
+from harness.personas.rubric import load_rubric
 from harness.transcripts import read_transcripts
 
 

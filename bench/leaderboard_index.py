@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.index import RunIndex, run_dirs
-from harness.leaderboard import leaderboard
-from harness.store import load_run
+from harness.results.index import RunIndex, run_dirs
+from harness.results.leaderboard import leaderboard
+from harness.results.store import load_run
 
 
 def timed(fn) -> tuple[float, object]:

@@ -1,5 +1,5 @@
-"""Splitting a turn into sentences (and words): the one rule the simulator, the appraisals and
-the checks on customer lines share."""
+"""Splitting a turn into sentences, words and the numbers it states: the one rule the
+simulator, the appraisals and the checks on customer lines share."""
 
 from __future__ import annotations
 
@@ -29,3 +29,18 @@ _WORD = re.compile(r"[a-z0-9']+")
 def words(text: str) -> list[str]:
     """Lower-case words and numbers, punctuation dropped: for comparing what two lines say."""
     return _WORD.findall(text.lower())
+
+
+# a number with letters, a currency sign or three or more digits: a reference or an amount
+_FACT_TOKEN = re.compile(r"[$£€]?\b[A-Za-z]*[-#]?\d[\w-]*\b")
+
+
+def fact_tokens(text: str) -> set[str]:
+    """The references and amounts a text states (an order number, "$89.99", "NW-448120"),
+    lower case without currency signs: for checking that a line says no number it may not."""
+    out = set()
+    for token in _FACT_TOKEN.findall(text):
+        digits = sum(ch.isdigit() for ch in token)
+        if digits >= 3 or any(ch.isalpha() for ch in token) or token[:1] in "$£€":
+            out.add(token.lower().strip("$£€#-"))
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,17 @@ def valid_transcripts(path: str | Path) -> tuple[list[dict[str, Any]], list[Spec
     return good, bad
 
 
-def agent_turns(turns: Iterable[dict[str, Any]]) -> list[tuple[int, str, str]]:
+def last_text(turns: Iterable[Mapping[str, Any]], role: str) -> str:
+    """The text of the last turn of `role` ("customer" or "agent"), or "" when there is none."""
+    return next((t["text"] for t in reversed(list(turns)) if t["role"] == role), "")
+
+
+def count_agent_turns(turns: Iterable[Mapping[str, Any]]) -> int:
+    """How many turns the agent took: the one count of outcomes, limits and dashboards."""
+    return sum(1 for t in turns if t["role"] == "agent")
+
+
+def agent_turns(turns: Iterable[Mapping[str, Any]]) -> list[tuple[int, str, str]]:
     """(1-based turn number, agent text, the customer turn before it) per agent turn: what an
     appraisal reads."""
     out, last_customer = [], ""

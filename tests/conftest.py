@@ -7,7 +7,7 @@ import pytest
 
 from harness.engine.registry import EnginePool, ModelOptions
 from harness.engine.scripted import ScriptedBackend, scripted_engine
-from harness.spec import load_personas
+from harness.personas.loading import load_personas
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -18,7 +18,7 @@ from harness.agents.base import AgentConfig, AgentContext, AgentError, AgentView
 from harness.engine.registry import EnginePool, ModelOptions
 from harness.engine.scripted import ScriptedBackend, scripted_engine
 from harness.errors import DeescError
-from harness.runner import RunConfig, Runner
+from harness.run.runner import RunConfig, Runner
 
 
 class Bot(BaseHTTPRequestHandler):

@@ -63,12 +63,13 @@ def test_an_explicit_folder_without_a_head_is_an_error(tmp_path) -> None:
 def test_training_reproduces_the_measured_quality(capsys) -> None:
     """The head `make setup` trained on this machine (`deesc appraisal train --seed 0`, the same
     code; trained again here when it is missing or out of date) meets the measured quality."""
-    from harness.appraisal.classifier import CARD, ensure_trained
+    from harness.appraisal.classifier import CARD
+    from harness.appraisal.training import ensure_trained
 
     card = json.loads((ensure_trained() / CARD).read_text())
     assert card["seed"] == 0
     test, lexicon = card["test"], card["lexicon_test"]
-    # measured 0.901 macro, 0.908 micro on this corpus (README); the target is 0.85
+    # the measured figures are in the README's table (they move with corpus edits); the target is 0.85
     assert test["macro_f1"] >= 0.85
     assert card["fingerprint"] and card["layers"] == [2, 4, 6]
     assert test["macro_f1"] >= lexicon["macro_f1"] + 0.10  # well above the phrase-pattern baseline

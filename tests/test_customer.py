@@ -6,15 +6,15 @@ import asyncio
 
 from conftest import CUSTOMER
 
-from harness.customer import (
+from harness.engine.scripted import ScriptedBackend, scripted_engine
+from harness.sim.customer import (
     CustomerSimulator,
     clean_line,
     facts_asked,
     offers_in,
     out_of_role_reason,
 )
-from harness.emotion import EmotionalState
-from harness.engine.scripted import ScriptedBackend, scripted_engine
+from harness.sim.emotion import EmotionalState
 
 
 def simulator(persona, backend: ScriptedBackend) -> CustomerSimulator:

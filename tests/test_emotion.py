@@ -6,14 +6,15 @@ from dataclasses import replace
 
 import pytest
 
-from harness.emotion import HANGUP_ANGER, EmotionalState, archetype_reactions, reactions_for
+from harness.personas.archetypes import archetype_reactions
+from harness.sim.emotion import HANGUP_ANGER, EmotionalState, reactions_for
 
 
 def state(
     anger: float = 7.0, patience: int = 3, drift: float = 0.0, **reactions: float
 ) -> EmotionalState:
     table = {**archetype_reactions()["*"], **reactions}
-    return EmotionalState(anger, patience, drift, table, anger)
+    return EmotionalState(anger, patience, drift, table)
 
 
 def test_good_behaviours_calm_and_bad_ones_inflame() -> None:

@@ -14,8 +14,8 @@ from harness.engine.scripted import ScriptedBackend, scripted_engine
 from harness.judge import BehaviourJudge, Conversation, CriterionScore, Judgement, verdict
 from harness.judge.evidence import verified
 from harness.judge.model import ModelJudge, criterion_prompt
+from harness.personas.rubric import load_rubric
 from harness.schemas import validator
-from harness.spec import load_rubric
 
 RUBRIC = load_rubric("rubrics/deescalation.yaml")
 GOLD = "calibration/gold.jsonl"
@@ -157,7 +157,7 @@ def test_calibration_on_the_gold_set_beats_the_length_baseline(tmp_path, capsys)
     assert main(["calibrate", "--input", GOLD, "--label", "acceptable", "--repeats", "2",
                  "--out", str(out)]) == 0  # fmt: skip
     binary = json.loads(out.read_text())
-    assert binary["metrics"]["auroc"]["value"] >= 0.85  # measured 0.91
+    assert binary["metrics"]["auroc"]["value"] >= 0.85  # measured figures: README, The judge
     assert binary["repeats"]["max_sd"] == 0  # the behaviour judge is deterministic
     assert "auroc" in capsys.readouterr().out
 
@@ -253,7 +253,7 @@ def test_the_fast_kappa_equals_scikit_learns() -> None:
     import numpy as np
     from sklearn.metrics import cohen_kappa_score
 
-    from harness.calibration import quadratic_kappa
+    from harness.judge.calibration import quadratic_kappa
 
     rng = np.random.default_rng(0)
     for _ in range(200):

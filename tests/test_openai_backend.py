@@ -197,7 +197,6 @@ def transformers_serve() -> Iterator[tuple[str, str]]:
         proc.wait(timeout=30)
 
 
-@pytest.mark.slow
 def test_choice_probabilities_from_logprobs_or_none(server) -> None:
     e = engine(server)
     request = Request(Sampling(max_new_tokens=50), messages=({"role": "user", "content": "Score?"},),
@@ -213,6 +212,7 @@ def test_choice_probabilities_from_logprobs_or_none(server) -> None:
     assert asyncio.run(e.generate(request)).choice_probs is None
 
 
+@pytest.mark.slow
 def test_against_transformers_serve(transformers_serve) -> None:
     url, model = transformers_serve
     e = open_engine(ModelOptions(spec=f"openai:{url}#{model}", max_new_tokens=12, temperature=0))

@@ -26,13 +26,14 @@ def test_the_wheel_ships_schemas_personas_data_and_the_corpus(tmp_path) -> None:
     )  # fmt: skip
     [wheel] = (tmp_path / "dist").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in (
-        "harness/schemas/persona.schema.json",
-        "harness/data/archetypes.yaml",
-        "harness/agents/prompts/support_bot.txt",
-        "harness/appraisal/data/phrases_positive.yaml",
-        "harness/appraisal/data/phrases_negative.yaml",
-        "harness/appraisal/data/context.yaml",
-    ):
-        assert needed in names, needed
+    # every data file of the package (schemas, archetypes, prompts, the corpus, templates,
+    # migrations, the exam pages), not a hand-kept list that forgets the next one
+    data = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "harness").rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    ]
+    assert "harness/personas/archetypes.yaml" in data and len(data) > 20
+    missing = [name for name in data if name not in names]
+    assert not missing, missing
     assert not [n for n in names if n.endswith(".safetensors")]  # trained weights live in the cache

@@ -14,13 +14,14 @@ import pytest
 from conftest import CORE, CUSTOMER, DATA, MINI, ROOT
 
 from harness.cli import main
-from harness.faults import FAULT_KINDS, line_faults
-from harness.packs import coverage, packs_of
-from harness.persona_template import archetypes
+from harness.personas.loading import load_personas
+from harness.personas.packs import coverage, packs_of
+from harness.personas.template import archetypes
+from harness.personas.validation import validate_paths
+from harness.results.store import load_run
+from harness.results.summary import build_summary
 from harness.schemas import load_schema
-from harness.spec import load_personas, validate_paths
-from harness.store import load_run
-from harness.summary import build_summary
+from harness.sim.faults import FAULT_KINDS, line_faults
 
 BROKEN = DATA / "broken-personas"
 SCRIPTED_CUSTOMER = "scripted:tests/data/golden/customer-script.yaml"
@@ -203,7 +204,7 @@ def test_runs_record_the_pack_of_their_personas(tmp_path, pool) -> None:
     from dataclasses import replace
 
     from harness.agents.base import AgentConfig
-    from harness.runner import RunConfig, Runner
+    from harness.run.runner import RunConfig, Runner
 
     config = RunConfig(personas=(str(CORE / "billing-double-charge.yaml"),),
                        agents=(AgentConfig(spec="ref:empathetic"),), customer_model=CUSTOMER,

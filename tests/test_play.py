@@ -14,11 +14,11 @@ from conftest import CUSTOMER, MINI, ROOT
 from harness.agents.base import AgentView
 from harness.agents.reference import EmpatheticAgent
 from harness.appraisal import open_appraiser
-from harness.customer import CustomerSimulator
-from harness.episode import Episode, EpisodePlan
-from harness.live import LiveConversation
+from harness.personas.loading import load_personas
 from harness.schemas import validator
-from harness.spec import load_personas
+from harness.sim.customer import CustomerSimulator
+from harness.sim.episode import Episode, EpisodePlan
+from harness.sim.live import LiveConversation
 
 SCRIPTED_CUSTOMER = "scripted:tests/data/golden/customer-script.yaml"
 

@@ -9,8 +9,8 @@ import pytest
 from conftest import CORE, MINI
 
 from harness.cli import main
-from harness.report import evidence_by_turn, highlight
-from harness.store import load_run
+from harness.results.report import evidence_by_turn, highlight
+from harness.results.store import load_run
 
 CHROMIUM = "/usr/bin/chromium"
 # the flags this machine needs (no sandbox as root; no background calls to a closed network)

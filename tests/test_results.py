@@ -18,14 +18,14 @@ from conftest import CORE, CUSTOMER, DATA, MINI
 
 from harness.agents.base import AgentConfig
 from harness.cli import main
-from harness.compare import compare_runs
 from harness.errors import DeescError, SpecError
-from harness.index import RunIndex, latest_version, migrations
-from harness.runner import RunConfig, Runner
+from harness.results.compare import compare_runs
+from harness.results.index import RunIndex, latest_version, migrations
+from harness.results.store import load_run
+from harness.results.summary import build_summary, read_summary
+from harness.run.runner import RunConfig, Runner
 from harness.schemas import validator
 from harness.stats import mean_interval, pass_hat_k
-from harness.store import load_run
-from harness.summary import build_summary, read_summary
 
 SCRIPTED_CUSTOMER = "scripted:tests/data/golden/customer-script.yaml"
 
@@ -309,7 +309,7 @@ def test_persona_packs_can_be_parquet_files_or_datasets_folders(tmp_path) -> Non
     import pandas as pd
     import yaml
 
-    from harness.spec import load_personas
+    from harness.personas.loading import load_personas
 
     documents = [
         yaml.safe_load(p.read_text()) for p in sorted(CORE.glob("*.yaml")) if p.name != "pack.yaml"

@@ -11,15 +11,15 @@ import time
 from dataclasses import replace
 
 import pytest
-from conftest import CUSTOMER, MINI, ROOT
+from conftest import CUSTOMER, MINI, ROOT, RUBRIC
 
 from harness.agents.base import AgentConfig
 from harness.engine.registry import EnginePool
 from harness.engine.scripted import ScriptedBackend, scripted_engine
 from harness.errors import DeescError
-from harness.runner import RunConfig, Runner
+from harness.results.store import RunStore
+from harness.run.runner import RunConfig, Runner
 from harness.schemas import validator
-from harness.store import RunStore
 
 
 def config(tmp_path, *agents: str, **kw) -> RunConfig:
@@ -137,6 +137,25 @@ def test_an_existing_run_needs_resume_and_the_same_config(tmp_path, pool) -> Non
         run(replace(cfg, seed=99), pool, resume=True)
     again = run(replace(cfg, concurrency=3), pool, resume=True)  # concurrency may change
     assert again.skipped == 2 and len(again.episodes) == 2
+
+
+def test_resume_refuses_a_rubric_or_persona_whose_content_changed(tmp_path, pool) -> None:
+    """Same paths, other content: a resumed run would mix two rubrics or two customers."""
+    personas, rubric = tmp_path / "personas", tmp_path / "rubric.yaml"
+    personas.mkdir()
+    for file in MINI.glob("*.yaml"):
+        (personas / file.name).write_text(file.read_text())
+    rubric.write_text(RUBRIC.read_text())
+    cfg = config(tmp_path, "ref:empathetic", personas=(str(personas),), rubric=str(rubric))
+    run(cfg, pool)
+    rubric.write_text(rubric.read_text().replace("pass_mark: 70", "pass_mark: 71"))
+    with pytest.raises(DeescError, match="cannot resume: the rubric file changed"):
+        run(cfg, pool, resume=True)
+    rubric.write_text(rubric.read_text().replace("pass_mark: 71", "pass_mark: 70"))
+    persona = personas / "mini-billing.yaml"
+    persona.write_text(persona.read_text().replace("max_turns: 5", "max_turns: 4"))
+    with pytest.raises(DeescError, match="cannot resume: the persona files changed"):
+        run(cfg, pool, resume=True)
 
 
 def test_a_torn_last_line_is_cut_and_earlier_lines_kept_byte_for_byte(tmp_path, pool) -> None:

@@ -11,9 +11,13 @@ from conftest import CORE, DATA, MINI, RUBRIC
 from harness.behaviours import NAMES
 from harness.cli import main
 from harness.errors import SpecError
-from harness.runfile import load_runfile
+from harness.personas.exam import load_exam
+from harness.personas.loading import load_personas
+from harness.personas.persona import load_persona
+from harness.personas.rubric import load_rubric
+from harness.personas.validation import validate_paths
+from harness.run.runfile import load_runfile
 from harness.schemas import load_schema, validator
-from harness.spec import load_exam, load_persona, load_personas, load_rubric, validate_paths
 
 
 def test_core_pack_has_the_required_personas() -> None:

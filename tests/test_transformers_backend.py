@@ -140,7 +140,7 @@ def test_the_model_judge_on_the_packaged_model_reads_probabilities() -> None:
     from harness.engine.registry import EnginePool
     from harness.judge import open_judge
     from harness.judge.base import Conversation
-    from harness.spec import load_rubric
+    from harness.personas.rubric import load_rubric
 
     rubric = load_rubric("rubrics/deescalation.yaml")
     rubric = rubric.__class__(**{**rubric.__dict__, "criteria": rubric.criteria[:3]})

@@ -199,7 +199,8 @@ def test_a_restart_mid_exam_loses_nothing(tmp_path) -> None:
 
 def test_the_shipped_exam_resolves_and_a_wrong_persona_is_pointed_at(tmp_path) -> None:
     from harness.errors import SpecError
-    from harness.exams import attempt_result, load_exams, resolve_exam
+    from harness.exam.attempts import attempt_result
+    from harness.personas.exam import load_exams, resolve_exam
 
     (setup,) = load_exams("exams").values()
     assert setup.id == "core-certification" and len(setup.personas) == 5

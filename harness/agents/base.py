@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 from harness.engine.registry import EnginePool, ModelOptions
 from harness.errors import DeescError
-from harness.spec import Persona
+from harness.personas.persona import Persona
+from harness.transcripts import count_agent_turns, last_text
 
 AGENT_GROUP = "deesc.agents"
 
@@ -35,10 +36,10 @@ class AgentView:
 
     @property
     def last_customer_text(self) -> str:
-        return next((t["text"] for t in reversed(self.turns) if t["role"] == "customer"), "")
+        return last_text(self.turns, "customer")
 
     def agent_turns_so_far(self) -> int:
-        return sum(1 for t in self.turns if t["role"] == "agent")
+        return count_agent_turns(self.turns)
 
 
 class Agent(Protocol):

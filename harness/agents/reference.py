@@ -12,7 +12,7 @@ import re
 
 from harness.agents.base import Agent, AgentConfig, AgentContext, AgentView
 from harness.errors import DeescError
-from harness.spec import Persona
+from harness.personas.persona import Persona
 
 _ABUSE = re.compile(
     r"\b(idiot|stupid|useless|incompetent|damn|hell|crap|morons?|pathetic|garbage|shut up)\b", re.I

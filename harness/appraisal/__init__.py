@@ -19,8 +19,10 @@ def open_appraiser(name: str = DEFAULT_APPRAISAL) -> Appraiser:
         return LexiconAppraiser()
     if name == "classifier":
         from harness.appraisal.classifier import ClassifierAppraiser
+        from harness.appraisal.training import ensure_trained
 
-        return ClassifierAppraiser()
+        # the default folder is kept current: trained first when missing or stale
+        return ClassifierAppraiser(ensure_trained())
     raise DeescError(f"unknown appraisal {name!r}; known: {', '.join(APPRAISALS)}")
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -145,17 +144,6 @@ def is_current(folder: Path) -> bool:
     return (folder / WEIGHTS).exists() and card.get("fingerprint") == expected
 
 
-def ensure_trained(folder: Path | None = None) -> Path:
-    """The folder of a current head, training one first (under a minute) when there is none."""
-    from harness.appraisal.training import train
-
-    folder = folder or default_dir()
-    if not is_current(folder):
-        print(f"training the behaviour classifier into {folder} (once) ...", file=sys.stderr)
-        train(out=folder, log=lambda m: print(m, file=sys.stderr))
-    return folder
-
-
 class ClassifierAppraiser:
     name = "classifier"
 
@@ -163,8 +151,7 @@ class ClassifierAppraiser:
         import torch
         from safetensors.torch import load_file
 
-        # the default folder is kept current; a folder given explicitly is used as it is
-        folder = folder or ensure_trained()
+        folder = folder or default_dir()
         if not (folder / WEIGHTS).exists():
             raise DeescError(
                 f"{folder / WEIGHTS}: no trained classifier; run deesc appraisal train"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,12 @@ from harness.appraisal.classifier import (
     default_dir,
     features,
     fingerprint,
+    is_current,
     sentences,
 )
 from harness.appraisal.corpus import Example, build_corpus
 from harness.behaviours import NAMES
-from harness.store import atomic_write_json
+from harness.fileio import atomic_write_json
 
 # confusions a trainer cares about: (gold behaviour, behaviour wrongly predicted instead)
 CONFUSIONS = (
@@ -218,3 +220,12 @@ def report(card: dict[str, Any]) -> str:
         + ", ".join(f"{k}: {v}" for k, v in test["confusions"].items())
     )
     return "\n".join(lines)
+
+
+def ensure_trained(folder: Path | None = None) -> Path:
+    """The folder of a current head, training one first (under a minute) when there is none."""
+    folder = folder or default_dir()
+    if not is_current(folder):
+        print(f"training the behaviour classifier into {folder} (once) ...", file=sys.stderr)
+        train(out=folder, log=lambda m: print(m, file=sys.stderr))
+    return folder

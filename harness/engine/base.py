@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from harness.errors import DeescError
@@ -199,10 +199,6 @@ class BatchingEngine:
         self.stats.prompt_tokens += sum(r.prompt_tokens for r in results)
         self.stats.cached_prompt_tokens += sum(r.cached_tokens for r in results)
         self.stats.completion_tokens += sum(r.completion_tokens for r in results)
-
-
-def with_seed(sampling: Sampling, seed: int) -> Sampling:
-    return replace(sampling, seed=seed)
 
 
 def apply_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:

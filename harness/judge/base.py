@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.spec import Criterion, Rubric
+from harness.appraisal.base import Appraisal
+from harness.personas.persona import Persona
+from harness.personas.rubric import Criterion, Rubric
 from harness.transcripts import agent_turns
 
 
@@ -46,12 +49,18 @@ class CriterionScore:
 
 @dataclass(frozen=True)
 class Conversation:
-    """What a judge reads: the turns, and what is known about the customer and the outcome."""
+    """What a judge reads: the turns, and what is known about the customer and the outcome.
+
+    A simulated episode hands over its persona and what its appraisal read in each agent turn
+    (`appraisals`, by 1-based turn number), so the judge scores the turns the customer reacted
+    to as the customer read them."""
 
     id: str
     turns: tuple[dict[str, Any], ...]
     archetype: str | None = None
     outcome: dict[str, Any] | None = None  # simulated episodes only
+    persona: Persona | None = None
+    appraisals: Mapping[int, Appraisal] = field(default_factory=dict)
 
     def agent_turns(self) -> list[tuple[int, str, str]]:
         return agent_turns(self.turns)

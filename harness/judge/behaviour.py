@@ -3,12 +3,12 @@ agent turn. Deterministic, offline and fast (tens of conversations a second on 2
 
 Per criterion, the evidence behaviours raise the score and the penalty behaviours lower it:
 
-    value = clip(2 + 3 * shown - 3 * penalty - 0.5 * (turns with a penalty - 1), 1, 5)
+    value = clip(3 + 2 * shown - 3 * penalty - 0.5 * (turns with a penalty - 1), 1, 5)
 
 `shown` is the strength of the evidence behaviours, each taken at its strongest turn
 (probability), the strongest counting 3/4 and the next 1/4 when a criterion has several, so a
 criterion with two kinds of evidence needs both for a 5; with nothing shown and nothing wrong
-a criterion is a 2 ("no sign of it", below the anchors' adequate 3). `penalty` is the
+a criterion is a 3 (`NOTHING_SHOWN`, the anchors' adequate 3). `penalty` is the
 strongest penalty behaviour's probability. Confidence is how far from undecided (0.5) the
 probabilities of all the criterion's behaviours are.
 Evidence quotes are the pieces of the agent's turns in which the classifier found each
@@ -17,11 +17,13 @@ behaviour.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from harness.appraisal import Appraisal, Appraiser, open_appraiser
 from harness.appraisal.base import off_loop
 from harness.judge.base import Conversation, CriterionScore, Evidence, Judgement, applicable
 from harness.judge.evidence import verified
-from harness.spec import Criterion, Rubric
+from harness.personas.rubric import Criterion, Rubric
 
 NOTHING_SHOWN = 3.0  # no sign of the behaviour, and nothing wrong either: the anchors' adequate 3
 SHOWN_WEIGHTS = (0.75, 0.25)
@@ -99,12 +101,29 @@ class BehaviourJudge:
         self.appraiser = appraiser or open_appraiser()
 
     def appraise(self, conversations: list[Conversation]) -> list[list[tuple[int, Appraisal]]]:
-        """(turn number, appraisal) per agent turn of each conversation, all in one batch."""
+        """(turn number, appraisal) per agent turn of each conversation. An episode's own
+        appraisals are used as they are; the other turns are read in one batch, and where a
+        turn recorded its behaviours (a restored conversation) those stand."""
         turns = [c.agent_turns() for c in conversations]
-        pairs = [(text, customer) for ts in turns for _, text, customer in ts]
+        pending = [
+            (text, customer)
+            for c, ts in zip(conversations, turns, strict=True)
+            for number, text, customer in ts
+            if number not in c.appraisals
+        ]
         many = getattr(self.appraiser, "appraise_many", None)
-        found = iter(many(pairs) if many else [self.appraiser.appraise(a, c) for a, c in pairs])
-        return [[(number, next(found)) for number, _, _ in ts] for ts in turns]
+        read = iter(many(pending) if many else [self.appraiser.appraise(a, c) for a, c in pending])
+        out = []
+        for c, ts in zip(conversations, turns, strict=True):
+            found = []
+            for number, _, _ in ts:
+                appraisal = c.appraisals.get(number) or next(read)
+                recorded = c.turns[number - 1].get("behaviours")
+                if number not in c.appraisals and recorded is not None:
+                    appraisal = replace(appraisal, behaviours=tuple(sorted(recorded)))
+                found.append((number, appraisal))
+            out.append(found)
+        return out
 
     def judge_one(
         self,

@@ -7,7 +7,7 @@ import asyncio
 from harness.judge.base import Conversation, CriterionScore, Judgement
 from harness.judge.behaviour import BehaviourJudge
 from harness.judge.model import ModelJudge
-from harness.spec import Rubric
+from harness.personas.rubric import Rubric
 
 
 def combine(behaviour: CriterionScore, model: CriterionScore) -> CriterionScore:

@@ -24,8 +24,8 @@ from dataclasses import replace
 from harness.engine.base import Engine, Request, Sampling
 from harness.judge.base import Conversation, CriterionScore, Judgement, applicable
 from harness.judge.evidence import verified
+from harness.personas.rubric import Criterion, Rubric
 from harness.schemas import validator
-from harness.spec import Criterion, Rubric
 
 OPTIONS = ("1", "2", "3", "4", "5")
 MIN_MASS = 0.05  # less than this on the digits 1-5 is no answer at all

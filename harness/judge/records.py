@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from harness.judge.base import Conversation, Judgement
 from harness.judge.verdict import verdict
-from harness.spec import Persona, Rubric
+from harness.personas.persona import Persona
+from harness.personas.rubric import Rubric
+from harness.records import EpisodeRecord
+from harness.sim.episode import Episode
 
 FORMAT_VERSION = 1
-DEFAULT_RUBRIC = "rubrics/deescalation.yaml"  # relative to the working directory
 
 
 def conversation_from(record: dict[str, Any], personas: dict[str, Persona]) -> Conversation:
@@ -19,15 +22,14 @@ def conversation_from(record: dict[str, Any], personas: dict[str, Persona]) -> C
     persona = personas.get(record.get("persona_id") or "")
     archetype = persona.archetype if persona else (record.get("meta") or {}).get("archetype")
     turns = tuple({"role": t["role"], "text": t["text"]} for t in record["turns"])
-    return Conversation(record["id"], turns, archetype, record.get("outcome"))
+    return Conversation(record["id"], turns, archetype, record.get("outcome"), persona)
 
 
-def judgement_record(
+def verdict_fields(
     conversation: Conversation, judgement: Judgement, rubric: Rubric
 ) -> dict[str, Any]:
+    """What a judgement adds to a transcript or an episode: judge, rubric, verdict, scores."""
     return {
-        "format_version": FORMAT_VERSION,
-        "id": conversation.id,
         "judge": judgement.judge,
         "rubric": {"id": rubric.id, "version": rubric.version, "sha256": rubric.content_hash},
         **verdict(rubric, judgement, conversation.outcome),
@@ -35,12 +37,43 @@ def judgement_record(
     }
 
 
-async def judge_episode(
-    record: dict[str, Any], personas: dict[str, Persona], judge: Any, rubric: Rubric
+def judgement_record(
+    conversation: Conversation, judgement: Judgement, rubric: Rubric
 ) -> dict[str, Any]:
-    """The episode with the judge's verdict added (what every episode of a run carries)."""
-    conversation = conversation_from(record, personas)
+    """A line of `deesc judge --out`."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "id": conversation.id,
+        **verdict_fields(conversation, judgement, rubric),
+    }
+
+
+def episode_conversation(episode: Episode, record: EpisodeRecord) -> Conversation:
+    """A finished episode as the judge reads it: its persona, its outcome, and the appraisal of
+    every agent turn this process read (a conversation restored from its turns, in the exam
+    server, keeps the behaviours it recorded; the judge re-reads only their strengths)."""
+    turns = tuple(
+        {k: t[k] for k in ("role", "text", "behaviours") if k in t} for t in record["turns"]
+    )
+    persona = episode.persona
+    return Conversation(record["id"], turns, persona.archetype, record["outcome"], persona,
+                        dict(episode.appraisals))  # fmt: skip
+
+
+async def judge_episode(
+    episode: Episode, record: EpisodeRecord, judge: Any, rubric: Rubric
+) -> EpisodeRecord:
+    """The episode's record with the judge's verdict added (what every episode of a run, a
+    `deesc play` session and an exam conversation carries)."""
+    conversation = episode_conversation(episode, record)
     (judgement,) = await judge.judge([conversation], rubric)
-    verdict_ = judgement_record(conversation, judgement, rubric)
-    record.update({k: v for k, v in verdict_.items() if k not in ("id", "format_version")})
+    record.update(verdict_fields(conversation, judgement, rubric))
     return record
+
+
+def judge_records(
+    records: list[dict[str, Any]], rubric: Any, judge: Any, personas: dict[str, Any]
+) -> list[dict[str, Any]]:
+    conversations = [conversation_from(r, personas) for r in records]
+    judgements = asyncio.run(judge.judge(conversations, rubric))
+    return [judgement_record(c, j, rubric) for c, j in zip(conversations, judgements, strict=True)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.judge.base import Judgement
-from harness.spec import Rubric
+from harness.personas.rubric import Rubric
 
 
 def outcome_parts(outcome: dict[str, Any] | None) -> dict[str, float]:

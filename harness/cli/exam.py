@@ -1,0 +1,101 @@
+"""`deesc play` and `deesc serve`: a trainee at the terminal, and the exam server for the
+browser."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.appraisal import APPRAISALS, DEFAULT_APPRAISAL
+from harness.errors import DeescError
+from harness.exam.server import DEFAULT_DB
+from harness.personas.rubric import DEFAULT_RUBRIC
+
+TOKEN_ENV = "DEESC_TRAINER_TOKEN"
+
+
+def _cmd_play(args: argparse.Namespace) -> int:
+    from harness.exam.play import find_persona, play
+
+    out = Path(args.out or f"eval_runs/play/{time.strftime('%Y%m%d')}-{args.name}.jsonl")
+    if out.exists() and out.is_dir():
+        raise DeescError(
+            f"{out}: is a folder; --out takes a JSONL file (one line per conversation)"
+        )
+    try:
+        persona = find_persona(args.persona, args.personas or ["personas/core"])
+        asyncio.run(
+            play(persona, args.rubric, out, customer_model=args.customer_model,
+                 judge_spec=args.judge, appraisal=args.appraisal, seed=args.seed, name=args.name)
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing saved", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from harness.exam.server import build_app
+
+    token = args.trainer_token or os.environ.get(TOKEN_ENV)
+    if not token:
+        token = secrets.token_urlsafe(18)
+        print(
+            f"trainer token (set {TOKEN_ENV} to choose one): {token}", file=sys.stderr, flush=True
+        )
+    app = build_app(args.exams, args.db, token, customer_model=args.customer_model,
+                    appraisal=args.appraisal, judge=args.judge)  # fmt: skip
+    print(f"deesc exams on http://{args.host}:{args.port}/ (trainers: /trainer/login)", file=sys.stderr,
+          flush=True)  # fmt: skip
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("play", help="practise: you are the agent, a simulated customer answers")
+    p.add_argument("--persona", required=True, help="persona id (from --personas) or persona file")
+    p.add_argument(
+        "--personas", action="append", help="where ids are looked up (default personas/core)"
+    )
+    p.add_argument(
+        "--customer-model", help="model spec of the customer (default the offline model)"
+    )
+    p.add_argument("--rubric", default=DEFAULT_RUBRIC, help="rubric for the feedback")
+    p.add_argument(
+        "--judge", default="behaviour", help="behaviour (default), model:SPEC, ensemble:SPEC"
+    )
+    p.add_argument("--appraisal", choices=APPRAISALS, default=DEFAULT_APPRAISAL)
+    p.add_argument("--seed", type=int, default=0, help="customer seed (default 0)")
+    p.add_argument(
+        "--name", default="trainee", help="your name in the transcript (default trainee)"
+    )
+    p.add_argument(
+        "--out", help="transcript file to append to (default eval_runs/play/DATE-NAME.jsonl)"
+    )
+    p.set_defaults(func=_cmd_play)
+
+    p = sub.add_parser("serve", help="the exam server: trainers and candidates in the browser")
+    p.add_argument("--exams", default="exams", help="folder of exam files (default exams)")
+    p.add_argument("--db", default=DEFAULT_DB,
+                   help=f"SQLAlchemy URL (default {DEFAULT_DB}; e.g. postgresql+psycopg://user@host/db)")  # fmt: skip
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--trainer-token", help=f"trainers sign in with it (default ${TOKEN_ENV}, else a new one)"
+    )
+    p.add_argument(
+        "--customer-model", help="model spec of the customers (default: each exam's, else offline)"
+    )
+    p.add_argument("--appraisal", choices=APPRAISALS, default=DEFAULT_APPRAISAL)
+    p.add_argument(
+        "--judge", default="behaviour", help="behaviour (default), model:SPEC, ensemble:SPEC"
+    )
+    p.set_defaults(func=_cmd_serve)

@@ -1,0 +1,1 @@
+"""Many episodes at once: the plan, seeds, concurrency, the manifest, resume; run files."""

@@ -1,0 +1,81 @@
+"""The customer's explicit emotional state and how agent behaviours move it.
+
+Anger lives on 0-10. After each agent turn: anger += sum of the reactions to the behaviours
+the appraisal found (positive ones damped when repeated) + the persona's drift, clipped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from harness.behaviours import POSITIVE
+from harness.personas.archetypes import default_reactions
+from harness.personas.persona import Persona
+
+MAX_ANGER = 10.0
+HANGUP_ANGER = 9.0  # at or above this for two agent turns in a row, the customer hangs up
+TURNS_AT_TOP_TO_HANG_UP = 2
+PROGRESS_EPSILON = 0.25  # anger must fall by more than this for a turn to count as progress
+
+_MOODS = (
+    (2.0, "calm and cooperative"),
+    (4.0, "a little annoyed but willing to listen"),
+    (6.0, "frustrated and impatient"),
+    (8.0, "angry, short-tempered and suspicious of excuses"),
+    (MAX_ANGER + 1, "furious, on the edge of hanging up"),
+)
+
+
+def reactions_for(persona: Persona) -> dict[str, float]:
+    return {**default_reactions(persona.archetype), **persona.reactions}
+
+
+def describe_anger(anger: float) -> str:
+    return next(words for limit, words in _MOODS if anger < limit)
+
+
+@dataclass
+class EmotionalState:
+    anger: float
+    patience: int
+    drift: float
+    reactions: dict[str, float]
+    turns_at_top: int = 0
+    turns_without_progress: int = 0
+    shown: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def for_persona(cls, persona: Persona) -> EmotionalState:
+        t = persona.temperament
+        return cls(t.initial_anger, t.patience, t.drift, reactions_for(persona))
+
+    def delta_for(self, behaviours: tuple[str, ...] | list[str]) -> float:
+        delta = self.drift
+        for name in behaviours:
+            effect = self.reactions.get(name, 0.0)
+            if name in POSITIVE and effect < 0:
+                effect *= 0.5 ** self.shown[name]
+            delta += effect
+        return delta
+
+    def react(self, behaviours: tuple[str, ...] | list[str]) -> float:
+        """Apply one agent turn; return the change of anger actually applied."""
+        before = self.anger
+        self.anger = round(min(MAX_ANGER, max(0.0, before + self.delta_for(behaviours))), 3)
+        self.shown.update(behaviours)
+        self.turns_at_top = self.turns_at_top + 1 if self.anger >= HANGUP_ANGER else 0
+        progressed = self.anger < before - PROGRESS_EPSILON
+        self.turns_without_progress = 0 if progressed else self.turns_without_progress + 1
+        return round(self.anger - before, 3)
+
+    @property
+    def wants_to_hang_up(self) -> bool:
+        return (
+            self.turns_at_top >= TURNS_AT_TOP_TO_HANG_UP
+            or self.turns_without_progress >= self.patience
+        )
+
+    @property
+    def mood(self) -> str:
+        return describe_anger(self.anger)

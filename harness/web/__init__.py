@@ -1,1 +1,0 @@
-"""The exam server: trainers hand out codes, candidates take exams in the browser."""
