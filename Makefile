@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml Makefile
 
 demo: setup
 	rm -rf eval_runs/demo
-	$(DEESC) run --personas personas/core \
+	$(DEESC) run --personas pack:core \
 		--agent ref:empathetic --agent ref:dismissive --agent model:offline:smollm2-135m \
 		--seed 0 --out eval_runs/demo
 
@@ -41,7 +41,7 @@ test-fast: setup test-deps
 
 # the exam server on 127.0.0.1:8000 with the shipped exams (trainer token printed at start)
 serve: setup
-	$(DEESC) serve --exams exams
+	$(DEESC) serve
 
 lint: setup
 	$(VENV)/bin/ruff check .

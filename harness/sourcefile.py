@@ -73,8 +73,19 @@ def read_document(path: str | Path) -> SourceDocument:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(path, f"cannot read file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            path, f"not a text file: byte {exc.start} is not UTF-8; save it as UTF-8 text"
+        ) from None
+    except IsADirectoryError:
+        raise SpecError(path, "is a folder, not a file") from None
+    except OSError as exc:
+        raise SpecError(path, f"cannot read file: {exc.strerror or exc}") from None
+    if "\x00" in text:
+        raise SpecError(path, "not a text file (it holds NUL bytes): give a YAML or JSON file")
+    if not text.strip():
+        raise SpecError(path, "the file is empty: write a YAML mapping here (`deesc persona new`"
+                        " writes a starting persona)", line=1)  # fmt: skip
     if path.suffix == ".json":
         try:
             return SourceDocument(path, json.loads(text), None)
@@ -88,5 +99,5 @@ def read_document(path: str | Path) -> SourceDocument:
         line = mark.line + 1 if mark else None
         raise SpecError(path, f"invalid YAML: {exc.problem or exc}", line=line) from None
     if data is None:
-        raise SpecError(path, "file is empty")
+        raise SpecError(path, "the file holds only comments or blank lines: no data", line=1)
     return SourceDocument(path, data, root)

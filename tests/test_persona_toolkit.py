@@ -196,7 +196,7 @@ def test_an_installed_pack_is_listed_runs_by_name_and_is_recorded(tmp_path) -> N
                              cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
     assert (
         missing.returncode == 2
-        and "no installed persona pack 'nope' (installed: acme)" in missing.stderr
+        and "no installed persona pack 'nope' (installed: acme, core)" in missing.stderr
     )
 
 

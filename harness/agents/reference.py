@@ -13,6 +13,7 @@ import re
 from harness.agents.base import Agent, AgentConfig, AgentContext, AgentView
 from harness.errors import DeescError
 from harness.personas.persona import Persona
+from harness.personas.voice import agent_offer, agent_question
 
 _ABUSE = re.compile(
     r"\b(idiot|stupid|useless|incompetent|damn|hell|crap|morons?|pathetic|garbage|shut up)\b", re.I
@@ -82,24 +83,24 @@ class EmpatheticAgent:
         lead = _pick(rng, ["Thank you for explaining.", "Thanks for bearing with me."])
         if not persona.hidden_facts:
             return f"{lead} Could you tell me when this started, so I can check the details?"
-        asks = [f"Could you tell me {fact.asked_by[0]}?" for fact in persona.hidden_facts[:2]]
+        asks = [agent_question(fact) for fact in persona.hidden_facts[:2]]
         return " ".join([lead, "So I get this right:", *asks])
 
     def _offer(self, persona: Persona, rng: random.Random) -> str:
         offers = persona.acceptable_resolutions
         parts = []
         if persona.unacceptable_demands:
-            demand = persona.unacceptable_demands[0].description.rstrip(".")
+            demand = agent_offer(persona.unacceptable_demands[0])
             parts.append(
                 f"I know you asked for this, but our policy doesn't allow me to {demand}; what I can do instead is this."
             )
         if len(offers) >= 2:
             parts.append(
-                f"Here are two options: I can {offers[0].description.rstrip('.')}, or I can "
-                f"{offers[1].description.rstrip('.')}. Which would you prefer?"
+                f"Here are two options: I can {agent_offer(offers[0])}, or I can "
+                f"{agent_offer(offers[1])}. Which would you prefer?"
             )
         else:
-            parts.append(f"Here's what I can do: I can {offers[0].description.rstrip('.')}.")
+            parts.append(f"Here's what I can do: I can {agent_offer(offers[0])}.")
         parts.append(
             _pick(
                 rng,
@@ -112,7 +113,7 @@ class EmpatheticAgent:
         return " ".join(parts)
 
     def _confirm(self, persona: Persona, rng: random.Random) -> str:
-        first = persona.acceptable_resolutions[0].description.rstrip(".")
+        first = agent_offer(persona.acceptable_resolutions[0])
         return " ".join(
             [
                 f"To confirm, I can {first} for you right now, and I'll stay on it until it's done.",

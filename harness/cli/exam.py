@@ -15,6 +15,7 @@ from typing import Any
 from harness.appraisal import APPRAISALS, DEFAULT_APPRAISAL
 from harness.errors import DeescError
 from harness.exam.server import DEFAULT_DB
+from harness.personas.builtin import shipped
 from harness.personas.rubric import DEFAULT_RUBRIC
 
 TOKEN_ENV = "DEESC_TRAINER_TOKEN"
@@ -29,7 +30,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
             f"{out}: is a folder; --out takes a JSONL file (one line per conversation)"
         )
     try:
-        persona = find_persona(args.persona, args.personas or ["personas/core"])
+        persona = find_persona(args.persona, args.personas or ["pack:core"])
         asyncio.run(
             play(persona, args.rubric, out, customer_model=args.customer_model,
                  judge_spec=args.judge, appraisal=args.appraisal, seed=args.seed, name=args.name)
@@ -52,7 +53,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             f"trainer token (set {TOKEN_ENV} to choose one): {token}", file=sys.stderr, flush=True
         )
     app = build_app(args.exams, args.db, token, customer_model=args.customer_model,
-                    appraisal=args.appraisal, judge=args.judge)  # fmt: skip
+                    appraisal=args.appraisal, judge=args.judge, rubric=args.rubric)  # fmt: skip
     print(f"deesc exams on http://{args.host}:{args.port}/ (trainers: /trainer/login)", file=sys.stderr,
           flush=True)  # fmt: skip
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -63,12 +64,13 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("play", help="practise: you are the agent, a simulated customer answers")
     p.add_argument("--persona", required=True, help="persona id (from --personas) or persona file")
     p.add_argument(
-        "--personas", action="append", help="where ids are looked up (default personas/core)"
+        "--personas", action="append", help="where ids are looked up (default pack:core)"
     )
     p.add_argument(
         "--customer-model", help="model spec of the customer (default the offline model)"
     )
-    p.add_argument("--rubric", default=DEFAULT_RUBRIC, help="rubric for the feedback")
+    p.add_argument("--rubric", default=DEFAULT_RUBRIC,
+                   help=f"rubric id or file for the scores and feedback (default {DEFAULT_RUBRIC})")  # fmt: skip
     p.add_argument(
         "--judge", default="behaviour", help="behaviour (default), model:SPEC, ensemble:SPEC"
     )
@@ -83,7 +85,9 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=_cmd_play)
 
     p = sub.add_parser("serve", help="the exam server: trainers and candidates in the browser")
-    p.add_argument("--exams", default="exams", help="folder of exam files (default exams)")
+    p.add_argument("--exams", default=str(shipped("exams")),
+                   help="exam file, folder of exam files, or exam:ID (default: the shipped exams)")  # fmt: skip
+    p.add_argument("--rubric", help="rubric id or file for every exam (default: each exam's own)")
     p.add_argument("--db", default=DEFAULT_DB,
                    help=f"SQLAlchemy URL (default {DEFAULT_DB}; e.g. postgresql+psycopg://user@host/db)")  # fmt: skip
     p.add_argument("--host", default="127.0.0.1")

@@ -91,7 +91,7 @@ def add_commands(sub: Any) -> None:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--input", required=True, help="transcripts, one JSON object per line")
         p.add_argument(
-            "--rubric", default=DEFAULT_RUBRIC, help=f"rubric file (default {DEFAULT_RUBRIC})"
+            "--rubric", default=DEFAULT_RUBRIC, help=f"rubric id or file (default {DEFAULT_RUBRIC})"
         )
         p.add_argument("--judge", default=DEFAULT_JUDGE,
                        help=f"behaviour, model:MODEL_SPEC or ensemble:MODEL_SPEC (default {DEFAULT_JUDGE})")  # fmt: skip

@@ -12,6 +12,7 @@ from typing import Any
 from harness.appraisal import APPRAISALS, DEFAULT_APPRAISAL
 from harness.errors import DeescError
 from harness.fileio import atomic_write_json, atomic_write_text
+from harness.personas.rubric import DEFAULT_RUBRIC
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
@@ -51,7 +52,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         agents = [GOOD, BAD, *(args.agent or [])]
         out = args.out or tempfile.mkdtemp(prefix="deesc-persona-check-")
         config = RunConfig(personas=tuple(args.paths), agents=tuple(AgentConfig(spec=a) for a in agents),
-                           repeats=args.repeats, seed=args.seed, appraisal=args.appraisal, out=out)  # fmt: skip
+                           repeats=args.repeats, seed=args.seed, appraisal=args.appraisal, out=out,
+                           rubric=args.rubric)  # fmt: skip
         if args.customer_model:
             config = replace(config, customer_model=ModelOptions(spec=args.customer_model))
         runner = Runner(config, progress=not args.no_progress)
@@ -130,6 +132,8 @@ def add_commands(sub: Any) -> None:
     )
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--appraisal", choices=APPRAISALS, default=DEFAULT_APPRAISAL)
+    c.add_argument("--rubric", default=DEFAULT_RUBRIC,
+                   help=f"rubric id or file that scores the episodes (default {DEFAULT_RUBRIC})")  # fmt: skip
     c.add_argument("--out", help="run directory for the episodes (default a temporary folder)")
     c.add_argument("--from-run", help="read the episodes of this finished run instead of running")
     c.add_argument("--json", help="also write the report as JSON")

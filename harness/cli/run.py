@@ -111,7 +111,7 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument("--judge", help="behaviour (default), model:MODEL_SPEC or ensemble:MODEL_SPEC")
     p.add_argument(
-        "--rubric", help="rubric that scores every episode (default rubrics/deescalation.yaml)"
+        "--rubric", help="rubric id or file that scores every episode (default deescalation)"
     )
     p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

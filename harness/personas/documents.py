@@ -40,7 +40,23 @@ def check_schema(doc: SourceDocument, schema_name: str) -> None:
     )
     if errors:
         message, parts = _describe(errors[0])
+        if (meant := _split_text(doc.data, parts)) is not None:
+            message += f"; did you mean {meant!r}?"
         raise doc.error(message, parts)
+
+
+def _split_text(data: Any, parts: list[str | int]) -> str | None:
+    """The text a comma split in two, when a number follows a string in a list: "refund the
+    $89" and 99 were written as `[refund the $89,99]`."""
+    if not parts or not isinstance(parts[-1], int) or parts[-1] == 0:
+        return None
+    parent = data
+    for part in parts[:-1]:
+        parent = parent[part]
+    before, value = parent[parts[-1] - 1], parent[parts[-1]]
+    if isinstance(before, str) and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{before},{value}"
+    return None
 
 
 def _describe(err: Any) -> tuple[str, list[str | int]]:
@@ -61,7 +77,26 @@ def _describe(err: Any) -> tuple[str, list[str | int]]:
         ]
     if err.validator == "enum":
         return f"{err.instance!r} is not one of: {', '.join(map(str, err.validator_value))}", parts
+    if err.validator == "type" and err.validator_value == "string":
+        return _not_a_string(err.instance), parts
     return err.message, parts
+
+
+def _not_a_string(value: Any) -> str:
+    """The traps of unquoted YAML text, named: what was meant as one string became another
+    type because of a comma, a colon, or a word YAML reads as true or false."""
+    if isinstance(value, bool):
+        return (f"{value!r} is a true/false value, not text: quote it (YAML reads unquoted yes, "
+                "no, on, off, true and false as booleans)")  # fmt: skip
+    if isinstance(value, int | float):
+        return (f"{value!r} is a number, not text: quote it (in a [flow, list] YAML splits "
+                "unquoted text at each comma)")  # fmt: skip
+    if isinstance(value, dict):
+        return (f"{value!r} is a mapping, not text: quote it (YAML split your text at a colon "
+                "followed by a space)")  # fmt: skip
+    if isinstance(value, list):
+        return f"{value!r} is a list, not text: quote it, or give one string"
+    return f"{value!r} is not text: quote it"
 
 
 def unique_ids(doc: SourceDocument, items: list[dict], path: list[str | int], what: str) -> None:

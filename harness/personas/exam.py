@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import DeescError, SpecError
+from harness.personas.builtin import exams_location
 from harness.personas.documents import check_schema
 from harness.personas.loading import files_under, load_personas
 from harness.personas.persona import Persona
@@ -30,7 +31,7 @@ class Exam:
 
 
 def load_exam(path: str | Path) -> Exam:
-    doc = read_document(path)
+    doc = read_document(exams_location(path))
     check_schema(doc, "exam")
     d = doc.data
     return Exam(
@@ -83,7 +84,9 @@ def resolve_exam(path: str | Path) -> ExamSetup:
     return ExamSetup(exam, tuple(personas), load_rubric(base / exam.rubric))
 
 
-def load_exams(folder: str | Path) -> dict[str, ExamSetup]:
+def load_exams(where: str | Path) -> dict[str, ExamSetup]:
+    """Every exam in a folder or file, or the shipped exam named `exam:ID`; ids are unique."""
+    folder = exams_location(where)
     exams: dict[str, ExamSetup] = {}
     for file in files_under([folder]):
         setup = resolve_exam(file)

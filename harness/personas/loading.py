@@ -19,7 +19,7 @@ def files_under(paths: Iterable[str | Path]) -> list[Path]:
     """Expand files and folders (recursively) into definition files, in a stable order."""
     files: list[Path] = []
     for raw in paths:
-        path = Path(raw)
+        path = resolve_pack_path(str(raw))
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in FILE_SUFFIXES)
             if not found:

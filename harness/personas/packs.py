@@ -58,15 +58,26 @@ def installed_packs() -> dict[str, PackInfo]:
 
 
 def resolve_pack_path(spec: str) -> Path:
-    """`pack:NAME` -> the installed pack's folder; anything else is a path."""
+    """`pack:NAME` -> the installed pack's folder, `pack:NAME/ID` -> one persona of it;
+    anything else is a path."""
     if not spec.startswith(PACK_PREFIX):
         return Path(spec)
-    name = spec.removeprefix(PACK_PREFIX)
+    name, _, persona = spec.removeprefix(PACK_PREFIX).partition("/")
     packs = installed_packs()
     if name not in packs:
         known = ", ".join(sorted(packs)) or "none"
         raise DeescError(f"no installed persona pack {name!r} (installed: {known})")
-    return packs[name].folder
+    folder = packs[name].folder
+    if not persona:
+        return folder
+    files = [p for p in sorted(folder.rglob("*.y*ml")) if p.name != PACK_FILE]
+    matches = [p for p in files if p.stem == persona] or [
+        p for p in files if read_document(p).data.get("id") == persona
+    ]
+    if not matches:
+        known = ", ".join(p.stem for p in files)
+        raise DeescError(f"pack {name!r} has no persona {persona!r} (it has: {known})")
+    return matches[0]
 
 
 def pack_folder(persona_source: str) -> Path | None:

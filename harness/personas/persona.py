@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.personas.documents import check_schema, content_hash, unique_ids
@@ -32,16 +32,21 @@ class Scenario:
 @dataclass(frozen=True)
 class HiddenFact:
     id: str
-    fact: str
-    say: str
-    asked_by: tuple[str, ...]
+    fact: str  # third person, neutral: what the matcher and the simulator read
+    say: str  # the customer's words when asked
+    asked_by: tuple[str, ...] = ()  # optional hints inside a question
+    question: str | None = None  # the agent's question, for the reference agents
 
 
 @dataclass(frozen=True)
 class Offer:
     id: str
-    description: str
-    cues: tuple[str, ...]
+    description: str  # follows "I can", speaks to the customer as "you"
+    cues: tuple[str, ...] = ()  # optional hints
+    accept: tuple[str, ...] = ()  # the customer's own words accepting it
+
+
+VOICE_MOODS = ("furious", "annoyed", "calming", "confused", "hanging_up")
 
 
 @dataclass(frozen=True)
@@ -69,10 +74,15 @@ class Persona:
     max_turns: int
     source: str
     content_hash: str
+    # mood or intent -> lines in this customer's voice (optional; see VOICE_MOODS)
+    voice: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _offers(items: Iterable[dict]) -> tuple[Offer, ...]:
-    return tuple(Offer(o["id"], o["description"], tuple(o["cues"])) for o in items)
+    return tuple(
+        Offer(o["id"], o["description"], tuple(o.get("cues", [])), tuple(o.get("accept", [])))
+        for o in items
+    )
 
 
 def persona_from_document(doc: SourceDocument) -> Persona:
@@ -94,7 +104,9 @@ def persona_from_document(doc: SourceDocument) -> Persona:
             tuple(sc.get("known_facts", [])),
         ),
         hidden_facts=tuple(
-            HiddenFact(h["id"], h["fact"], h["say"], tuple(h["asked_by"]))
+            HiddenFact(
+                h["id"], h["fact"], h["say"], tuple(h.get("asked_by", [])), h.get("question")
+            )
             for h in d.get("hidden_facts", [])
         ),
         goal=d["goal"],
@@ -112,6 +124,7 @@ def persona_from_document(doc: SourceDocument) -> Persona:
         max_turns=int(d.get("max_turns", DEFAULT_MAX_TURNS)),
         source=str(doc.path),
         content_hash=content_hash(d),
+        voice={k: tuple(v) for k, v in d.get("voice", {}).items()},
     )
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.personas.builtin import rubric_file
 from harness.personas.documents import check_schema, content_hash, unique_ids
 from harness.sourcefile import read_document
 
-DEFAULT_RUBRIC = "rubrics/deescalation.yaml"  # relative to the working directory
+# the id of a shipped rubric (or a path): found from any folder
+DEFAULT_RUBRIC = "deescalation"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ class Rubric:
 
 
 def load_rubric(path: str | Path) -> Rubric:
-    doc = read_document(path)
+    """A rubric from its file, or from the id of a shipped rubric (`deescalation`)."""
+    doc = read_document(rubric_file(path))
     check_schema(doc, "rubric")
     d = doc.data
     unique_ids(doc, d["criteria"], ["criteria"], "criterion")

@@ -57,23 +57,25 @@ archetype: {archetype}
 scenario:                             # what happened, as the customer sees it
   company: Example Telecom            # the agent sees only the company and the product
   product: home broadband plan
-  domain: {domain}                   # billing, delivery, refunds, technical, accounts or product
+  domain: {domain}                   # any lower-case word: billing, travel, payments, health, ...
   situation: Sam was charged $35 for a router they returned last month.
   known_facts:                        # things the customer says freely
     - The router went back with tracking number RT-55120.
 hidden_facts:                         # said only when the agent asks (rewards active listening)
   - id: account_number
-    fact: The account number is AC-20417.
-    say: My account number is AC-20417.
-    asked_by: [account number, your account]   # phrases that, inside an agent's question, ask for it
+    fact: Sam's account number is AC-20417.   # third person, neutral: the matcher reads it
+    say: My account number is AC-20417.       # the customer's own words when asked
+    question: Could you give me your account number?   # optional: how an agent asks (reference agents)
+    asked_by: [account number]        # optional hints; any wording that asks is recognised
 goal: I want the $35 router charge refunded.
-acceptable_resolutions:               # what resolves it; cues are phrases that make the offer
+acceptable_resolutions:               # what resolves it, whatever words the agent uses
   - id: refund_charge
-    description: refund the $35 router charge
-    cues: [refund the $35, refund the router charge, refund the charge]
+    description: refund the $35 router charge   # follows "I can"; the customer is "you"
+    accept:                           # optional: the customer agreeing, in their own words
+      - "Fine. If the $35 is back on my card, that's all I wanted."
   - id: credit_next_bill
-    description: credit $35 to the next bill
-    cues: [credit your next bill, credit the $35]
+    description: credit $35 to your next bill
+    cues: [credit the $35]            # optional hints: phrases that certainly make the offer
 unacceptable_demands: []              # for inflexible customers: what the policy must refuse
 temperament:
   initial_anger: {anger}                   # 0-10 at the start
@@ -85,6 +87,12 @@ reactions: {{}}                         # behaviour -> anger change, overriding 
 style: {style}
 opening_lines:                        # one is chosen per episode by the seed
   - {opening}
+voice:                                # optional: lines in this customer's own voice, by mood
+  furious: ["I've told you twice already. Take the $35 off or I'm leaving."]
+  annoyed: ["So what are you actually going to do about the $35?"]
+  calming: ["Okay. That sounds like a plan, if it really happens."]
+  confused: ["I don't follow. Is that a refund or something else?"]
+  hanging_up: ["Forget it. I'm cancelling and going elsewhere."]
 max_turns: 8
 """)
 

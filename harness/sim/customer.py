@@ -19,6 +19,7 @@ from harness.behaviours import BEHAVIOURS
 from harness.engine.base import Engine, Request
 from harness.engine.registry import ModelOptions
 from harness.personas.persona import HiddenFact, Offer, Persona
+from harness.personas.voice import customer_offer
 from harness.sentences import split_sentences, words
 from harness.sim.emotion import EmotionalState
 from harness.transcripts import last_text
@@ -53,10 +54,6 @@ class CustomerTurn:
     revealed: list[str] = field(default_factory=list)
     fault: str | None = None
     samples: int = 0  # model samples drawn for this line (0: not sampled)
-
-
-def _offer_text(offer: Offer) -> str:
-    return offer.description.rstrip(".")
 
 
 _NEGATION = re.compile(
@@ -246,20 +243,24 @@ class CustomerSimulator:
         voice it often does not (measured: most sampled hang-ups read as ordinary replies)."""
         rng = random.Random(seed)
         if intent == "accept":
-            offer = _offer_text(accepted) if accepted else "that"
-            line = rng.choice(
-                [
-                    f"Okay. If you can {offer}, that works for me. Thank you.",
-                    f"Alright, {offer} - yes, please do that. Thanks.",
-                ]
-            )
+            if accepted is not None and accepted.accept:
+                line = rng.choice(accepted.accept)  # the persona's own words for this offer
+            else:
+                offer = customer_offer(accepted) if accepted else "do that"
+                line = rng.choice(
+                    [
+                        f"Okay. If you can {offer}, that works for me. Thank you.",
+                        f"Alright, {offer} - yes, please do that. Thanks.",
+                    ]
+                )
         else:
             line = rng.choice(
-                [
+                self.persona.voice.get("hanging_up")
+                or (
                     "Forget it. I'm done with this, I'm taking my business elsewhere.",
                     "That's it, I'm hanging up. Unbelievable.",
                     "I've had enough of this. Goodbye.",
-                ]
+                )
             )
         said = " ".join(f.say for f in revealed_now or [])
         return CustomerTurn(f"{said} {line}".strip(), [f.id for f in revealed_now or []])
