@@ -116,6 +116,13 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _needs(path: str) -> str | None:
+    """Who must be signed in for a path: trainer, candidate, or nobody (None)."""
+    if path.startswith("/trainer"):
+        return None if path == "/trainer/login" else "trainer"
+    return "candidate" if path.startswith(("/exam", "/conversations", "/attempts")) else None
+
+
 def _explain(error: dict[str, Any]) -> str:
     """One validation error in words, e.g. 'your message is 2,345 characters long; at most
     2,000 fit'."""
@@ -212,22 +219,6 @@ def create_app(
     # outermost, so that a request for another host name is answered before anything else
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(options.allowed_hosts))
 
-    # the CSRF check itself is a dependency of every POST: it reads the form, which a middleware
-    # cannot do without taking the body from the route
-    def csrf_protect(request: Request, csrf: str = Form("", max_length=100)) -> None:
-        """Every POST: the token in the form (or the X-CSRF-Token header) is the one this
-        server signed for the visitor's own session or visitor cookie."""
-        bound = request.cookies.get(SESSION_COOKIE) or request.cookies.get(VISITOR_COOKIE)
-        sent = request.headers.get("x-csrf-token") or csrf
-        if not bound or not hmac.compare_digest(csrf_for(bound).encode(), sent.encode()):
-            raise HTTPException(
-                status_code=403,
-                detail="The form's security token is missing or belongs to another session. "
-                "Reload the page and try again.",
-            )
-
-    post = lambda path, **kw: app.post(path, dependencies=[Depends(csrf_protect)], **kw)  # noqa: E731
-
     def who(request: Request) -> dict[str, Any] | None:
         return service.session(request.cookies.get(SESSION_COOKIE))
 
@@ -241,6 +232,27 @@ def create_app(
         if session is None or session["role"] != "candidate":
             raise SignedOut("candidate")
         return int(session["candidate_id"])
+
+    # the CSRF check itself is a dependency of every POST: it reads the form, which a middleware
+    # cannot do without taking the body from the route
+    def csrf_protect(request: Request, csrf: str = Form("", max_length=100)) -> None:
+        """Every POST: the token in the form (or the X-CSRF-Token header) is the one this
+        server signed for the visitor's own session or visitor cookie."""
+        bound = request.cookies.get(SESSION_COOKIE) or request.cookies.get(VISITOR_COOKIE)
+        sent = request.headers.get("x-csrf-token") or csrf
+        if not bound or not hmac.compare_digest(csrf_for(bound).encode(), sent.encode()):
+            # a page open longer than its session (the cookie is gone, so the token bound to it
+            # no longer matches) has ended, which is what the person needs to hear
+            role = _needs(request.url.path)
+            if role and who(request) is None:
+                raise SignedOut(role)
+            raise HTTPException(
+                status_code=403,
+                detail="The form's security token is missing or belongs to another session. "
+                "Reload the page and try again.",
+            )
+
+    post = lambda path, **kw: app.post(path, dependencies=[Depends(csrf_protect)], **kw)  # noqa: E731
 
     def signed_in(response: Response, token: str) -> Response:
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",

@@ -38,16 +38,20 @@ def feedback(record: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]]:
         if criterion is None or score.get("value") is None:
             continue
         weak = score["value"] < WEAK_BELOW
+        quotes = [(e["turn"], e["quote"]) for e in score["evidence"] if e.get("found")]
+        where = moment(criterion, turns) if weak else None
+        if where and where["who"] == "trainee" and where["turn"] in {t for t, _ in quotes}:
+            where = None  # the quote from that reply already shows where
         items.append(
             {
                 "criterion": criterion_id,
                 "title": criterion.title,
                 "value": score["value"],
                 "reason": reason(criterion, turns) if words else score.get("rationale", ""),
-                "quotes": [(e["turn"], e["quote"]) for e in score["evidence"] if e.get("found")],
+                "quotes": quotes,
                 "weak": weak,
                 "tip": advice(criterion) if weak else None,
-                "moment": moment(criterion, turns) if weak else None,
+                "moment": where,
             }
         )
     return sorted(items, key=lambda i: i["value"])

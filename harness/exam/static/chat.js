@@ -67,6 +67,7 @@
     status.textContent = "";
     status.className = "status";
     const mine = add("agent", text);
+    box.value = "";  // it is in the conversation now; it comes back if it was not sent
     const started = Date.now();
     typing.hidden = false;
     waiting(started);
@@ -100,14 +101,13 @@
         if (note) note.textContent = "The customer takes " + duration(typical) +
           " to answer at the moment.";
       }
-      box.value = "";
       if (data.ended) { window.location.reload(); }
     } catch (error) {
       say("Not sent: the server could not be reached. Check your connection and send it again.");
     } finally {
       clearInterval(tick);
       typing.hidden = true;
-      if (!sent) mine.remove();
+      if (!sent) { mine.remove(); box.value = text; }
       button.disabled = false;
       box.disabled = false;
       box.focus();
