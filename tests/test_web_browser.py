@@ -152,6 +152,7 @@ REPLIES = [
 def test_a_candidate_takes_the_shipped_exam_in_chromium_and_the_trainer_sees_it(tmp_path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    shots = _shots(tmp_path)
     server = Server(sqlite_url(tmp_path / "exams.sqlite"), "exams").start()  # the offline model
     try:
         (code,) = new_codes(trainer(server.url), "core-certification", 1, "Grace")
@@ -168,7 +169,7 @@ def test_a_candidate_takes_the_shipped_exam_in_chromium_and_the_trainer_sees_it(
             assert count == 5
             for i in range(count):
                 page.locator("a.button", has_text="Start").first.click()
-                log = page.locator("#log .msg")
+                log = page.locator("#log .msg:not(#typing)")
                 expect(log).to_have_count(1)  # the customer's opening line
                 for reply in (
                     REPLIES if i == 0 else REPLIES[:1]
@@ -178,11 +179,16 @@ def test_a_candidate_takes_the_shipped_exam_in_chromium_and_the_trainer_sees_it(
                     before = log.count()
                     page.fill("#text", reply)
                     page.click("#send-button")
+                    # the model takes seconds: the page says the customer is typing meanwhile
+                    expect(page.locator("#typing")).to_be_visible()
+                    if i == 0 and before == 1:
+                        page.screenshot(path=str(shots / "chat-typing-model.png"), full_page=True)
                     # the answer appears in place, without a page load (or the page says it is over)
-                    answer = page.locator("#log .msg").nth(before + 1).or_(page.locator("#ended"))
+                    answer = page.locator("#log .msg:not(#typing)").nth(before + 1)
+                    answer = answer.or_(page.locator("#ended"))
                     answer.first.wait_for(timeout=120_000)
                     if i == 0 and before == 1:
-                        page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+                        page.screenshot(path=str(shots / "chat-model.png"), full_page=True)
                 page.wait_for_load_state()
                 if page.locator("#finish").count():
                     page.click("#finish")
@@ -193,7 +199,7 @@ def test_a_candidate_takes_the_shipped_exam_in_chromium_and_the_trainer_sees_it(
             expect(page.locator("#attempt-score")).to_have_text(re.compile(r"\d+\.\d"))
             expect(page.locator("section.card")).to_have_count(5)
             expect(page.locator(".tip").first).to_be_visible()
-            page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
+            page.screenshot(path=str(shots / "result-model.png"), full_page=True)
             score = page.locator("#attempt-score").inner_text()
 
             staff = browser.new_page(viewport={"width": 1300, "height": 900})
@@ -204,10 +210,10 @@ def test_a_candidate_takes_the_shipped_exam_in_chromium_and_the_trainer_sees_it(
             row = staff.locator("#results tr", has_text="Grace")
             expect(row).to_contain_text(score)
             expect(row).to_contain_text(re.compile("passed|not passed"))
-            staff.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            staff.screenshot(path=str(shots / "dashboard-model.png"), full_page=True)
             row.locator("a").click()
             expect(staff.locator("section.conversation")).to_have_count(5)
-            staff.screenshot(path=str(tmp_path / "transcripts.png"), full_page=True)
+            staff.screenshot(path=str(shots / "transcripts-model.png"), full_page=True)
             browser.close()
     finally:
         server.kill()
