@@ -1,17 +1,25 @@
-"""Load on the exam server: N candidates at once, each taking a whole exam over HTTP on
-127.0.0.1, with the customer played by the scripted engine so that the server is what is
-measured (sessions, CSRF, database writes, the episode loop, judging each conversation).
+"""Load on the exam server: N candidates at once, each taking an exam over HTTP on 127.0.0.1.
+
+With the scripted customer (the default) the server is what is measured: sessions, CSRF,
+database writes, the episode loop, judging each conversation. With the shipped customer model
+(`--customer-model offline:smollm2-135m`) what a candidate waits for is the model, and the
+question is how many candidates one machine serves: `--cohorts 1,2,4,8` runs one cohort after
+the other on the same server (the model loaded once) and reports the reply times of each.
 
     .venv/bin/python bench/exam_load.py [--candidates 50] [--exams tests/data/exams] [--exam mini]
+    .venv/bin/python bench/exam_load.py --customer-model offline:smollm2-135m --exams exams \
+        --exam core-certification --cohorts 1,2,4,8 --conversations 1
 
-Prints errors, requests, wall time and page times (median, p95, max) per kind of request.
-`tests/test_web_load.py` runs the same load and requires it to finish without an error.
+Prints errors, requests, wall time and page times (median, p95, max) per kind of request; per
+cohort, the reply times ("message": the candidate's message and the customer's answer).
+`tests/test_web_load.py` runs the scripted load and requires it to finish without an error.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import re
 import statistics
@@ -50,18 +58,31 @@ class Timings:
 
 
 def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+    # inclusive: never beyond the largest value seen, which the default does for small samples
+    return (
+        statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
+    )
 
 
-async def one_candidate(base: str, code: str, timings: Timings) -> None:
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+async def one_candidate(
+    base: str, code: str, timings: Timings, conversations: int | None = None
+) -> None:
     async with httpx.AsyncClient(base_url=base, follow_redirects=True, timeout=120) as client:
         page = await timings.request(client, "code page", "GET", "/")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        await timings.request(client, "enter", "POST", "/enter", data={"csrf": csrf, "code": code})
+        csrf = _csrf(page.text)
+        entered = await timings.request(
+            client, "enter", "POST", "/enter", data={"csrf": csrf, "code": code}
+        )
+        csrf = _csrf(entered.text)  # the token is bound to the new session
         exam = await timings.request(
             client, "start attempt", "POST", "/exam/attempts", data={"csrf": csrf}
         )
-        for conversation in re.findall(r'href="/conversations/(\d+)"', exam.text):
+        found = re.findall(r'href="/conversations/(\d+)"', exam.text)
+        for conversation in found[:conversations]:
             await timings.request(client, "chat page", "GET", f"/conversations/{conversation}")
             for text in MESSAGES:
                 answer = await timings.request(
@@ -75,10 +96,12 @@ async def one_candidate(base: str, code: str, timings: Timings) -> None:
         await timings.request(client, "exam page", "GET", "/exam")
 
 
-async def load(base: str, codes: list[str]) -> tuple[Timings, float]:
+async def load(
+    base: str, codes: list[str], conversations: int | None = None
+) -> tuple[Timings, float]:
     timings = Timings()
     start = time.perf_counter()
-    await asyncio.gather(*(one_candidate(base, code, timings) for code in codes))
+    await asyncio.gather(*(one_candidate(base, code, timings, conversations) for code in codes))
     return timings, time.perf_counter() - start
 
 
@@ -97,25 +120,49 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=50)
     parser.add_argument("--exams", default="tests/data/exams")
     parser.add_argument("--exam", default="mini")
+    parser.add_argument("--customer-model", help="default: the scripted customer of the tests")
+    parser.add_argument("--cohorts", help="cohort sizes run one after another, e.g. 1,2,4,8 "
+                        "(instead of --candidates)")  # fmt: skip
+    parser.add_argument("--conversations", type=int, help="per candidate (default all)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
     from webserver import SCRIPTED_CUSTOMER, Server, new_codes, trainer
 
+    cohorts = [int(n) for n in args.cohorts.split(",")] if args.cohorts else [args.candidates]
+    model = args.customer_model or SCRIPTED_CUSTOMER
+    # the scripted load measures the server, so it reads behaviours with the cheap lexicon; a
+    # real customer is measured as shipped, with the classifier
+    extra = [] if args.customer_model else ["--appraisal", "lexicon"]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, load average "
+          f"{os.getloadavg()[0]:.1f} at start, python {platform.python_version()}")  # fmt: skip
+    print(f"customer: {model}; exam {args.exam} from {args.exams}")
+    failed = False
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(f"sqlite:///{tmp}/exams.sqlite", args.exams, "--customer-model",
-                        SCRIPTED_CUSTOMER, "--appraisal", "lexicon").start()  # fmt: skip
+        server = Server(f"sqlite:///{tmp}/exams.sqlite", args.exams, "--customer-model", model,
+                        *extra).start()  # fmt: skip
         try:
-            codes = new_codes(trainer(server.url), args.exam, args.candidates, "load")
-            timings, wall = asyncio.run(load(server.url, codes))
+            teacher = trainer(server.url)
+            if args.customer_model:  # the model loads on the first reply: not a candidate's wait
+                (warm,) = new_codes(teacher, args.exam, 1, "warm-up")
+                asyncio.run(load(server.url, [warm], 1))
+            for size in cohorts:
+                codes = new_codes(teacher, args.exam, size, f"cohort-{size}")
+                timings, wall = asyncio.run(load(server.url, codes, args.conversations))
+                print()
+                print(report(timings, wall, size))
+                replies = timings.by_kind.get("message", [])
+                if replies:
+                    print(f"cohort {size}: reply median {statistics.median(replies):.1f} s, "
+                          f"p95 {p95(replies):.1f} s, max {max(replies):.1f} s over "
+                          f"{len(replies)} replies")  # fmt: skip
+                    print("replies (s):", " ".join(f"{r:.1f}" for r in sorted(replies)))
+                for error in timings.errors[:10]:
+                    print("error:", error)
+                failed = failed or bool(timings.errors)
         finally:
             server.kill()
-    print(
-        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}"
-    )
-    print(report(timings, wall, args.candidates))
-    for error in timings.errors[:10]:
-        print("error:", error)
-    return 1 if timings.errors else 0
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

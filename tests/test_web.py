@@ -188,7 +188,9 @@ def test_a_restart_mid_exam_loses_nothing(tmp_path) -> None:
     second.args = first.args
     second.start()
     try:
+        token_before = person.csrf  # from a page the old process rendered
         page = person.get(f"/conversations/{conv}").text  # the same session, still signed in
+        assert person.csrf == token_before  # the signing key is kept: open pages still post
         assert escape(GOOD) in page and escape(before[1]["text"]) in page
         after = person.say(conv, GOOD_2).json()
         assert after["ended"]  # the customer's mood carried over: satisfied, as without a restart
@@ -233,3 +235,113 @@ def test_a_session_ends_after_a_working_day(server) -> None:
         conn.execute("UPDATE sessions SET created_at = datetime('now', '-13 hours')")
     assert person.get("/exam").url.path == "/"
     assert teacher.get("/trainer").url.path == "/trainer/login"
+
+
+def _expire_sessions(server: Server) -> None:
+    import sqlite3
+
+    db = server.args[server.args.index("--db") + 1].removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sessions SET created_at = datetime('now', '-13 hours')")
+
+
+def test_errors_say_exactly_what_happened(server) -> None:
+    teacher = trainer(server.url)
+    (code,) = new_codes(teacher, "mini", 1)
+    person = candidate(server.url, code)
+    conv = conversation_ids(person.post("/exam/attempts").text)[0]
+    person.get(f"/conversations/{conv}")
+    long = person.say(conv, "x" * 2345)
+    assert long.status_code == 422
+    assert long.json() == {
+        "error": "Not sent: your message is 2,345 characters long; at most 2,000 fit."
+    }
+    form = person.post(f"/conversations/{conv}/messages", {"text": "x" * 2345})  # no script
+    assert form.status_code == 422 and "at most 2,000 fit" in form.text
+    empty = person.say(conv, "   ")
+    assert empty.status_code == 409 and empty.json()["error"] == "Not sent: your message is empty."
+    person.post(f"/conversations/{conv}/finish")
+    over = person.say(conv, "Are you still there?")
+    assert over.json()["error"] == "This conversation is over; your message was not sent."
+    missing = person.get("/no/such/page")
+    assert missing.status_code == 404 and "There is nothing here for you." in missing.text
+    codes = teacher.post("/trainer/exams/mini/codes", {"count": "900"})
+    assert (
+        codes.status_code == 422 and "the number of codes must be between 1 and 500" in codes.text
+    )
+
+    other = conversation_ids(person.get("/exam").text)[-1]
+    person.get(f"/conversations/{other}")
+    _expire_sessions(server)  # the working day is over while the page is open
+    late = person.say(other, "Hello?")
+    assert late.status_code == 401
+    assert late.json()["error"].startswith("Your session has ended: your message was not sent.")
+    assert late.json()["signin"] == "/"
+
+
+def test_the_chat_page_says_how_long_the_customer_takes(server) -> None:
+    (code,) = new_codes(trainer(server.url), "mini", 1)
+    person = candidate(server.url, code)
+    conv = conversation_ids(person.post("/exam/attempts").text)[0]
+    person.get(f"/conversations/{conv}")
+    answer = person.say(conv, "Hello, I'm here to help. What happened?").json()
+    assert isinstance(answer["typical_s"], float) and 0 < answer["typical_s"] < 30
+    page = person.get(f"/conversations/{conv}").text
+    assert 'id="typing"' in page  # the indicator the script shows while waiting
+    assert re.search(r'data-typical-s="[0-9.]+"', page)
+    assert "The customer takes under a second to answer at the moment." in page
+
+
+def test_reasons_are_words_and_tips_point_at_this_conversation(server) -> None:
+    from harness.behaviours import NAMES
+
+    teacher = trainer(server.url)
+    (code,) = new_codes(teacher, "mini", 1, "Words")
+    person = candidate(server.url, code)
+    page = take_exam(person, ["Calm down. That's our policy, you should have read it."])
+    attempt = re.search(r'href="/attempts/(\d+)"', page).group(1)
+    result = person.get(f"/attempts/{attempt}").text
+    cards = re.findall(r'<section class="card".*?</section>', result, re.S)
+    assert len(cards) == 2
+    for card in cards:
+        reasons = re.findall(r'<span class="reason">(.*?)</span>', card)
+        assert reasons and all(
+            r.startswith(("Seen:", "Not seen in these replies:")) for r in reasons
+        )
+        for name in (n for n in NAMES if "_" in n):  # no behaviour id in what candidates read
+            assert name not in card, name
+        assert "penalty" not in card and "shows " not in card  # the judge's own shorthand
+        assert "Against it: minimises the feeling" in card  # "calm down", in the taxonomy's words
+    billing, inflexible = cards
+    assert "charged twice" not in inflexible  # the rubric's billing example stays out
+    assert "In this conversation, turn 1, the customer wrote: “You billed me twice." in billing
+    assert "You billed me twice" not in inflexible  # each card quotes its own customer
+    assert "In this conversation, turn 2, you wrote: “Calm down." in inflexible
+
+    board = teacher.get("/trainer/exams/mini").text
+    detail = re.search(r'href="/trainer/candidates/(\d+)">Words<', board).group(1)
+    transcript = teacher.get(f"/trainer/candidates/{detail}").text
+    assert "customer's anger after this reply" in transcript
+    assert re.search(r"Candidate · <span", transcript) and "agent · anger" not in transcript
+    assert "Against it: minimises the feeling" in transcript and "penalty dismiss" not in transcript
+
+
+def test_the_dashboard_shows_the_columns_the_trainer_picks_and_times_for_any_zone(server) -> None:
+    teacher = trainer(server.url)
+    (code,) = new_codes(teacher, "mini", 1, "Columns")
+    take_exam(candidate(server.url, code), [GOOD, GOOD_2])
+    everything = teacher.get("/trainer/exams/mini").text
+    assert len(re.findall(r'<th class="criterion"', everything)) == 13
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ">', everything)
+    assert '<script src="/static/local-time.js"' in everything
+    two = teacher.get(
+        "/trainer/exams/mini?columns=1&show=empathy_validation&show=staying_calm"
+    ).text
+    assert re.findall(r'<th class="criterion"[^>]*>([^<]+)</th>', two) == [
+        "Empathy and validation",
+        "Staying calm",
+    ]
+    none = teacher.get("/trainer/exams/mini?columns=1").text
+    assert '<th class="criterion"' not in none and "Criteria shown: 0 of 13" in none
+    icon = teacher.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,21 +27,35 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db: str, exams: str = "tests/data/exams", *extra: str) -> None:
+    def __init__(
+        self, db: str, exams: str = "tests/data/exams", *extra: str, token: str | None = TOKEN
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [sys.executable, "-m", "harness.cli", "serve", "--exams", exams, "--db", db,
                      "--port", str(self.port), *extra]  # fmt: skip
+        self.token = token  # None: the server makes one and prints it
         self.proc: subprocess.Popen | None = None
+        # a file, not a pipe: a pipe nobody reads would block the server once it filled up
+        handle, name = tempfile.mkstemp(prefix="deesc-serve-", suffix=".log")
+        os.close(handle)
+        self.log_path = Path(name)
+
+    def log(self) -> str:
+        """What the server wrote to stderr so far."""
+        return self.log_path.read_text(errors="replace")
 
     def start(self) -> Server:
-        env = {**os.environ, "DEESC_TRAINER_TOKEN": TOKEN}
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if k != "DEESC_TRAINER_TOKEN"}
+        if self.token is not None:
+            env["DEESC_TRAINER_TOKEN"] = self.token
+        with self.log_path.open("ab") as err:  # the child keeps its own copy
+            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                         stderr=err)  # fmt: skip
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"deesc serve exited: {self.proc.stderr.read()}")
+                raise RuntimeError(f"deesc serve exited: {self.log()}")
             try:
                 httpx.get(self.url + "/", timeout=1)
                 return self
@@ -53,11 +68,14 @@ class Server:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+        self.log_path.unlink(missing_ok=True)
 
 
 class Visitor:
-    def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, follow_redirects=True, timeout=60)
+    def __init__(self, base: str, address: str | None = None) -> None:
+        # `address`: the client address a trusted reverse proxy would report for this visitor
+        headers = {"X-Forwarded-For": address} if address else {}
+        self.http = httpx.Client(base_url=base, follow_redirects=True, timeout=60, headers=headers)
         self.csrf = ""
 
     def get(self, path: str) -> httpx.Response:
@@ -79,10 +97,10 @@ class Visitor:
                          headers={"Accept": "application/json"})  # fmt: skip
 
 
-def trainer(base: str) -> Visitor:
-    visitor = Visitor(base)
+def trainer(base: str, token: str = TOKEN, address: str | None = None) -> Visitor:
+    visitor = Visitor(base, address)
     visitor.get("/trainer/login")
-    assert visitor.post("/trainer/login", {"token": TOKEN}).url.path == "/trainer"
+    assert visitor.post("/trainer/login", {"token": token}).url.path == "/trainer"
     return visitor
 
 
@@ -92,8 +110,8 @@ def new_codes(visitor: Visitor, exam: str, count: int, label: str = "") -> list[
     return re.findall(r'<code class="code">([A-Z0-9-]+)</code>', page)
 
 
-def candidate(base: str, code: str) -> Visitor:
-    visitor = Visitor(base)
+def candidate(base: str, code: str, address: str | None = None) -> Visitor:
+    visitor = Visitor(base, address)
     visitor.get("/")
     assert visitor.post("/enter", {"code": code}).url.path == "/exam"
     return visitor

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import secrets
 import sys
@@ -41,22 +42,54 @@ def _cmd_play(args: argparse.Namespace) -> int:
     return 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _log_to_stderr() -> None:
+    """The server's own warnings (rate limits) on stderr with their time; other libraries'
+    loggers are left as they are."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("deesc")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from harness.exam.server import build_app
+    from harness.exam.app import ServerOptions
+    from harness.exam.server import build_app, token_weakness
 
     token = args.trainer_token or os.environ.get(TOKEN_ENV)
-    if not token:
+    if token:
+        if why := token_weakness(token):
+            raise DeescError(
+                f"the trainer token is too weak: {why}. Choose a longer one of several uncommon "
+                f"words, or give none (no --trainer-token, no ${TOKEN_ENV}) and one is made"
+            )
+    else:
         token = secrets.token_urlsafe(18)
         print(
             f"trainer token (set {TOKEN_ENV} to choose one): {token}", file=sys.stderr, flush=True
         )
+    hosts = args.allowed_host or (
+        ["127.0.0.1", "localhost"] if args.host in LOOPBACK else
+        ["*"] if args.host in ("0.0.0.0", "::") else [args.host]
+    )  # fmt: skip
+    if hosts == ["*"]:
+        print("note: any Host header is served; name this server's with --allowed-host",
+              file=sys.stderr)  # fmt: skip
+    _log_to_stderr()
+    options = ServerOptions(secure_cookies=args.secure_cookies, allowed_hosts=tuple(hosts))
     app = build_app(args.exams, args.db, token, customer_model=args.customer_model,
-                    appraisal=args.appraisal, judge=args.judge, rubric=args.rubric)  # fmt: skip
+                    appraisal=args.appraisal, judge=args.judge, rubric=args.rubric,
+                    options=options)  # fmt: skip
     print(f"deesc exams on http://{args.host}:{args.port}/ (trainers: /trainer/login)", file=sys.stderr,
           flush=True)  # fmt: skip
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=True,
+                forwarded_allow_ips=args.forwarded_allow_ips)  # fmt: skip
     return 0
 
 
@@ -93,8 +126,17 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument(
-        "--trainer-token", help=f"trainers sign in with it (default ${TOKEN_ENV}, else a new one)"
+        "--trainer-token",
+        help=f"trainers sign in with it (default ${TOKEN_ENV}, else a new one); weak ones are refused",
     )
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark cookies Secure: for a server reached over HTTPS (a TLS reverse proxy)")  # fmt: skip
+    p.add_argument("--allowed-host", action="append", metavar="NAME",
+                   help="a Host name this server answers to, repeatable (default: 127.0.0.1 and "
+                        "localhost for a loopback --host, else --host; '*' for any)")  # fmt: skip
+    p.add_argument("--forwarded-allow-ips", default="127.0.0.1", metavar="IPS",
+                   help="reverse proxies whose X-Forwarded-For/-Proto are believed, comma-separated "
+                        "(default 127.0.0.1)")  # fmt: skip
     p.add_argument(
         "--customer-model", help="model spec of the customers (default: each exam's, else offline)"
     )

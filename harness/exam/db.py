@@ -1,10 +1,11 @@
 """The exam server's tables (SQLAlchemy Core): candidates and their codes, sessions, attempts
-and conversations. Everything a candidate has done is a row, written as it happens, so a
+and conversations, and the server's own signing key. Everything a candidate has done is a row, written as it happens, so a
 restarted server continues where each candidate was. SQLite by default; any SQLAlchemy URL
 (PostgreSQL for a team) works."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    insert,
+    select,
 )
+from sqlalchemy.exc import IntegrityError
 
 from harness.errors import DeescError
 
@@ -83,6 +87,31 @@ conversations = Table(
     Column("passed", Boolean),
     UniqueConstraint("attempt_id", "position"),
 )  # fmt: skip
+
+
+server_keys = Table(
+    "server_keys", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(128), nullable=False),
+)  # fmt: skip
+
+
+def server_key(engine: Engine, name: str) -> bytes:
+    """A random secret of this server's, made on first use and kept in the database, so that
+    what it signs (the CSRF tokens in open pages) survives a restart and is shared by every
+    process on the same database."""
+    query = select(server_keys.c.value).where(server_keys.c.name == name)
+    with engine.connect() as c:
+        row = c.execute(query).first()
+    if row is None:
+        try:
+            with engine.begin() as c:
+                c.execute(insert(server_keys).values(name=name, value=secrets.token_hex(32)))
+        except IntegrityError:  # another process made it first: theirs counts
+            pass
+        with engine.connect() as c:
+            row = c.execute(query).one()
+    return bytes.fromhex(row.value)
 
 
 def open_database(url: str) -> Engine:

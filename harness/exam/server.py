@@ -6,6 +6,27 @@ from dataclasses import replace
 from typing import Any
 
 DEFAULT_DB = "sqlite:///eval_runs/exams.sqlite"
+MIN_TOKEN_SCORE = 4  # zxcvbn's top score: more than 10^10 guesses, even without rate limits
+TOKEN_CONTEXT = ["deesc", "trainer", "trainers", "exam", "exams", "serve", "token"]
+
+
+def token_weakness(token: str) -> str | None:
+    """Why a trainer token is too easy to guess, or None when it is strong enough. zxcvbn (the
+    estimator of Dropbox's password meter) counts the guesses a dictionary-and-pattern attack
+    needs, so "choose-one" or "Trainer2026!" fail where a length rule alone would not."""
+    from zxcvbn import zxcvbn
+
+    if len(token) < 12:
+        return f"it has {len(token)} characters; use at least 12"
+    result = zxcvbn(token[:72], user_inputs=TOKEN_CONTEXT)
+    if result["score"] >= MIN_TOKEN_SCORE:
+        return None
+    hints = [result["feedback"].get("warning"), *result["feedback"].get("suggestions", [])]
+    hint = " ".join(h for h in hints if h)
+    return (
+        f"about 10^{result['guesses_log10']:.0f} guesses would find it"
+        f" (at least 10^10 are needed){': ' + hint if hint else ''}"
+    )
 
 
 def build_app(
@@ -17,6 +38,7 @@ def build_app(
     appraisal: str = "classifier",
     judge: str = "behaviour",
     rubric: str | None = None,
+    options: Any = None,
 ) -> Any:
     """`rubric` (an id or a file) replaces every exam's own rubric when given."""
     from harness.appraisal import open_appraiser
@@ -37,4 +59,4 @@ def build_app(
     customer = ModelOptions(spec=customer_model) if customer_model else ModelOptions()
     service = ExamService(exams, open_database(db_url), pool, appraiser,
                           open_judge(judge, pool, appraiser), customer)  # fmt: skip
-    return create_app(service, trainer_token)
+    return create_app(service, trainer_token, options)

@@ -9,7 +9,9 @@ import csv
 import hashlib
 import io
 import secrets
-from collections import defaultdict
+import statistics
+import time
+from collections import defaultdict, deque
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +34,9 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 10
 MAX_CODES_PER_REQUEST = 500
 SESSION_HOURS = 12  # a sign-in lasts a working day; the cookie says the same
+# the largest row id: the tables' Integer columns are 32-bit on PostgreSQL
+MAX_ID = 2**31 - 1
+RECENT_REPLIES = 20  # enough to smooth one slow reply, few enough to follow a change of load
 
 
 class NotFound(Exception):
@@ -61,6 +66,21 @@ def candidate_turns(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"role": t["role"], "text": t["text"]} for t in turns]
 
 
+class ReplyTimes:
+    """How long the customer has taken to answer lately (the median of the last replies it
+    wrote): what a candidate is told to expect while waiting."""
+
+    def __init__(self, keep: int = RECENT_REPLIES) -> None:
+        self._recent: deque[float] = deque(maxlen=keep)
+        self.waiting = 0  # replies being written now
+
+    def add(self, seconds: float) -> None:
+        self._recent.append(seconds)
+
+    def typical(self) -> float | None:
+        return statistics.median(self._recent) if self._recent else None
+
+
 class ExamService:
     def __init__(
         self,
@@ -80,6 +100,7 @@ class ExamService:
         self.customer_model = customer_model
         self.seed = seed
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.replies = ReplyTimes()
 
     # --- sessions and codes ---------------------------------------------------------------
 
@@ -108,7 +129,7 @@ class ExamService:
         if exam_id not in self.exams:
             raise NotFound(exam_id)
         if not 1 <= count <= MAX_CODES_PER_REQUEST:
-            raise Refused(f"between 1 and {MAX_CODES_PER_REQUEST} codes at a time")
+            raise Refused(f"Between 1 and {MAX_CODES_PER_REQUEST} codes at a time.")
         label = label.strip()[:80] or "candidate"
         created = []
         with self.db.begin() as c:
@@ -142,7 +163,7 @@ class ExamService:
     def exam_of(self, candidate: dict[str, Any]) -> ExamSetup:
         setup = self.exams.get(candidate["exam_id"])
         if setup is None:
-            raise Refused("this exam is no longer offered; ask your trainer")
+            raise Refused("This exam is no longer offered; ask your trainer.")
         return setup
 
     def attempts_of(self, candidate_id: int) -> list[dict[str, Any]]:
@@ -164,7 +185,7 @@ class ExamService:
         if done and done[-1]["finished_at"] is None:
             return done[-1]["id"]
         if len(done) >= setup.exam.attempts:
-            raise Refused(f"all {setup.exam.attempts} attempts are used")
+            raise Refused(f"No attempt left: all {setup.exam.attempts} attempts are used.")
         number = len(done) + 1
         with self.db.begin() as c:
             attempt_id = c.execute(insert(attempts).values(
@@ -235,17 +256,25 @@ class ExamService:
         async with self._locks[conversation_id]:
             row, name, setup = self._conversation(candidate_id, conversation_id)
             if row["started_at"] is None:
-                raise Refused("open the conversation first")
+                raise Refused("Open the conversation first.")
             if row["finished_at"] is not None:
-                raise Refused("this conversation is over")
+                raise Refused("This conversation is over; your message was not sent.")
             if self._past(row):
                 await self._finish(setup, row, name, EndReason.TIME_LIMIT)
-                raise Refused("time is up for this conversation; your message was not sent")
+                raise Refused("Your time is up for this conversation; your message was not sent.")
+            if not text.strip():
+                raise Refused("Not sent: your message is empty.")
             live = self._live(setup, row, name)
+            started = time.perf_counter()
+            self.replies.waiting += 1
             try:
                 added = await live.say(text)
             except ValueError as exc:
-                raise Refused(f"not sent: {exc}") from None
+                raise Refused(f"Not sent: {exc}.") from None
+            finally:
+                self.replies.waiting -= 1
+            if any(t.get("samples") for t in added):  # closing lines are not written by the model
+                self.replies.add(time.perf_counter() - started)
             with self.db.begin() as c:
                 c.execute(update(conversations).where(conversations.c.id == conversation_id)
                           .values(turns=live.turns))  # fmt: skip
