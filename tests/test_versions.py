@@ -1,15 +1,23 @@
-"""Reproducible installs: the environment is the locked one."""
+"""Reproducible installs: the environment is the locked one, and runs made with other model
+library versions are flagged when compared."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import MINI, ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from harness.cli import main
+from harness.results.compare import compare_runs
+from harness.results.store import load_run
 
 LOCK = ROOT / "requirements.lock"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
@@ -55,3 +63,32 @@ def test_this_environment_has_the_locked_versions() -> None:
         if have != want:
             differ[name] = f"locked {want}, installed {have}"
     assert not differ, f"not the locked environment (make setup installs it): {differ}"
+
+
+def _run(out: Path) -> Path:
+    args = ["run", "--personas", str(MINI), "--agent", "ref:empathetic", "--customer-model",
+            "scripted:tests/data/golden/customer-script.yaml", "--appraisal", "lexicon",
+            "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    return out
+
+
+def test_compare_warns_when_torch_or_transformers_differ(tmp_path, capsys) -> None:
+    a = _run(tmp_path / "a")
+    manifest = json.loads((a / "manifest.json").read_text())
+    assert manifest["packages"]["transformers"] == version("transformers")
+    assert manifest["packages"]["torch"] == version("torch")
+    same = compare_runs(load_run(a), load_run(a))
+    assert same["version_warnings"] == []
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    manifest["packages"]["transformers"] = "5.99.0"
+    (b / "manifest.json").write_text(json.dumps(manifest))
+    result = compare_runs(load_run(a), load_run(b))
+    assert result["version_warnings"] == [
+        f"transformers {version('transformers')} in A, 5.99.0 in B"
+    ]
+    capsys.readouterr()
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING the runs used different library versions (transformers" in out
