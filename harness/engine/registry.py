@@ -31,7 +31,7 @@ class ModelOptions:
     max_batch_size: int = 64
     prefix_cache_tokens: int = 32768
     # CPU speed (transformers backends): float16 weights on the CPU by default; 0 threads is
-    # one fewer than the cores
+    # every core
     quantize: str = "auto"
     threads: int = 0
     timeout_s: float = 60.0

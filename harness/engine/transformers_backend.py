@@ -43,13 +43,9 @@ def _resolve_device_dtype(device: str, dtype: str) -> tuple[str, Any]:
 
 
 def cpu_threads(requested: int) -> int:
-    """Threads for the model's CPU kernels. Auto leaves one core to the event loop, the
-    classifier and the web server: on 2 cores busy with other work, 2 OpenMP threads made a
-    decode step 16x slower than 1 (their barriers spin while the other core is taken; see
-    bench/RESULTS.md)."""
-    if requested > 0:
-        return requested
-    return max(1, len(os.sched_getaffinity(0)) - 1)
+    """Threads for the model's CPU kernels: all cores unless asked. With 2 cores busy with
+    other work this is only safe because OpenMP waits passively (harness/engine/__init__.py)."""
+    return requested if requested > 0 else len(os.sched_getaffinity(0))
 
 
 def fp16_weights_available() -> bool:
