@@ -1,8 +1,11 @@
 """Load on the exam server: N candidates at once, each taking a whole exam over HTTP on
 127.0.0.1, with the customer played by the scripted engine so that the server is what is
-measured (sessions, CSRF, database writes, the episode loop, judging each conversation).
+measured (sessions, CSRF, database writes, the episode loop, judging each conversation), or
+by the shipped model (`--customer-model offline:smollm2-135m`), where a message's time is the
+customer's reply from the model.
 
     .venv/bin/python bench/exam_load.py [--candidates 50] [--exams tests/data/exams] [--exam mini]
+        [--customer-model SPEC] [--appraisal lexicon|classifier]
 
 Prints errors, requests, wall time and page times (median, p95, max) per kind of request.
 `tests/test_web_load.py` runs the same load and requires it to finish without an error.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import re
 import statistics
@@ -97,20 +101,25 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=50)
     parser.add_argument("--exams", default="tests/data/exams")
     parser.add_argument("--exam", default="mini")
+    parser.add_argument("--customer-model", default=None, help="default: the scripted customer")
+    parser.add_argument("--appraisal", default="lexicon")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
     from webserver import SCRIPTED_CUSTOMER, Server, new_codes, trainer
 
     with tempfile.TemporaryDirectory() as tmp:
+        customer = args.customer_model or SCRIPTED_CUSTOMER
         server = Server(f"sqlite:///{tmp}/exams.sqlite", args.exams, "--customer-model",
-                        SCRIPTED_CUSTOMER, "--appraisal", "lexicon").start()  # fmt: skip
+                        customer, "--appraisal", args.appraisal).start()  # fmt: skip
         try:
             codes = new_codes(trainer(server.url), args.exam, args.candidates, "load")
             timings, wall = asyncio.run(load(server.url, codes))
         finally:
             server.kill()
     print(
-        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}"
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; "
+        f"customer {args.customer_model or 'scripted'}, appraisal {args.appraisal}"
     )
     print(report(timings, wall, args.candidates))
     for error in timings.errors[:10]:
