@@ -1,32 +1,41 @@
-"""Engine throughput against the model's own batched speed, in one run, on one machine.
+"""Engine throughput against the model's own batched speed, and the CPU paths side by side, in
+one run, on one machine.
 
     .venv/bin/python bench/engine_throughput.py [--model offline:smollm2-135m] [--concurrency 16]
-        [--prompt-tokens 400] [--new-tokens 64] [--compiled]
+        [--prompt-tokens 400] [--new-tokens 64] [--repeats 2] [--compiled]
 
 The same N prompts (distinct, about P tokens each) and G new tokens each (EOS ignored, so every
-row decodes exactly G tokens), through:
-  (a) the harness engine with N requests at once (`BatchingEngine` over the transformers
-      backend, prefix cache off so no prompt is reused);
-  (b) the same requests one at a time through the engine;
-  (c) plain batched `model.generate` of the same model over the same prompts;
-  (d) with --compiled: `generate` with a static cache and torch.compile (slow to compile on CPU).
-Prints generated tokens per second for each and the ratios a/b, a/c (and a/d).
+row decodes exactly G tokens), greedy, prefix cache off, through:
+  (a) the harness engine with N requests at once, for each CPU path: float32 weights or
+      float16 weights (`quantize`), 1 or 2 threads; interleaved and repeated, since other work
+      on the machine moves absolute figures;
+  (b) the same requests one at a time through the engine (the default path);
+  (c) plain batched `model.generate` of the float32 model over the same prompts;
+  (d) with --compiled: `generate` with a static cache and torch.compile (slow to compile on CPU);
+  (e) N/4 prompts with n=4 samples each (one prefill per prompt) against the same N/4 prompts
+      sent 4 times as separate requests (every copy prefilled).
+Prints generated tokens per second for each, the prefill and decode time of (a) and the ratios.
+torch is imported before harness.engine sets OMP_WAIT_POLICY, so the shell's value is the one
+measured: run it with OMP_WAIT_POLICY=PASSIVE (what deesc sets) and with ACTIVE.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import time
 
 import torch
 
-from harness.engine.base import Request, Sampling
-from harness.engine.registry import EnginePool, ModelOptions
+from harness.engine.base import BatchingEngine, Request, Sampling
+from harness.engine.registry import ModelOptions, open_engine
 
 FILLER = ("The customer wrote about a late delivery, a double charge and a router that will not "
           "connect; the agent listened, asked for the order number and offered a refund. ")  # fmt: skip
+# (quantize, threads): float32 on 2 threads is what the engine did before issue 19
+PATHS = [("none", 2), ("none", 1), ("fp16", 2), ("fp16", 1)]
 
 
 def prompts(tokenizer, n: int, length: int) -> list[str]:
@@ -40,13 +49,10 @@ def prompts(tokenizer, n: int, length: int) -> list[str]:
     return out
 
 
-def requests(texts: list[str], new_tokens: int) -> list[Request]:
-    return [
-        Request(
-            Sampling(temperature=0.0, max_new_tokens=new_tokens, seed=i, ignore_eos=True), prompt=t
-        )
-        for i, t in enumerate(texts)
-    ]
+def requests(texts: list[str], new_tokens: int, n: int = 1) -> list[Request]:
+    sampling = lambda i: Sampling(temperature=0.0, max_new_tokens=new_tokens, seed=i,  # noqa: E731
+                                  ignore_eos=True)  # fmt: skip
+    return [Request(sampling(i), prompt=t, n=n) for i, t in enumerate(texts)]
 
 
 async def through_engine(engine, batch: list[Request], at_once: bool) -> tuple[float, int]:
@@ -55,7 +61,14 @@ async def through_engine(engine, batch: list[Request], at_once: bool) -> tuple[f
         done = await asyncio.gather(*(engine.generate(r) for r in batch))
     else:
         done = [await engine.generate(r) for r in batch]
-    return time.perf_counter() - start, sum(c.completion_tokens for c in done)
+    return time.perf_counter() - start, sum(s.completion_tokens for c in done for s in c.samples)
+
+
+def prefill_seconds(engine: BatchingEngine, texts: list[str]) -> float:
+    """One batched prefill and a single decode step: what (a) spends before decoding."""
+    start = time.perf_counter()
+    asyncio.run(through_engine(engine, requests(texts, 1), True))
+    return time.perf_counter() - start
 
 
 def plain_generate(
@@ -83,37 +96,58 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--prompt-tokens", type=int, default=400)
     parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--compiled", action="store_true")
     args = parser.parse_args()
     torch.manual_seed(0)
-    options = ModelOptions(spec=args.model, prefix_cache_tokens=0, max_batch_size=args.concurrency)
-    engine = EnginePool().get(options)
-    backend = engine.backend
-    texts = prompts(backend.tokenizer, args.concurrency, args.prompt_tokens)
+    engines = {
+        path: open_engine(ModelOptions(spec=args.model, prefix_cache_tokens=0, quantize=path[0],
+                                       threads=path[1], max_batch_size=args.concurrency))
+        for path in PATHS
+    }  # fmt: skip
+    default = engines[("fp16", len(os.sched_getaffinity(0)))]
+    texts = prompts(default.backend.tokenizer, args.concurrency, args.prompt_tokens)
     batch = requests(texts, args.new_tokens)
-    asyncio.run(through_engine(engine, batch[:2], True))  # warm up
-    figures = {
-        "a": asyncio.run(through_engine(engine, batch, True)),
-        "b": asyncio.run(through_engine(engine, batch, False)),
-        "c": plain_generate(backend, texts, args.new_tokens),
-    }
-    if args.compiled:
-        figures["d"] = plain_generate(backend, texts, args.new_tokens, compiled=True)
-    names = {"a": "harness engine, all at once", "b": "harness engine, one at a time",
-             "c": "plain batched generate", "d": "static cache + torch.compile generate"}  # fmt: skip
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, torch {torch.__version__}, "
-          f"threads {torch.get_num_threads()}, device {backend.device}")  # fmt: skip
+    print(f"machine: {platform.machine()} {platform.processor() or ''}, "
+          f"{len(os.sched_getaffinity(0))} cores, load average {os.getloadavg()[0]:.1f} at start, "
+          f"torch {torch.__version__}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")  # fmt: skip
     print(f"model {args.model}; {args.concurrency} requests x {args.prompt_tokens} prompt tokens "
-          f"x {args.new_tokens} new tokens (EOS ignored)")  # fmt: skip
-    rate = {k: tokens / wall for k, (wall, tokens) in figures.items()}
-    for key, (wall, tokens) in figures.items():
-        print(
-            f"({key}) {names[key]:<40} {tokens:>6} tokens {wall:8.2f} s {rate[key]:9.1f} tokens/s"
-        )
-    print(
-        f"a/b {rate['a'] / rate['b']:.2f}x   a/c {rate['a'] / rate['c']:.2f}x"
-        + (f"   a/d {rate['a'] / rate['d']:.2f}x" if "d" in rate else "")
-    )
+          f"x {args.new_tokens} new tokens (EOS ignored), greedy")  # fmt: skip
+    rates: dict[str, list[float]] = {}
+    for repeat in range(args.repeats):
+        for (quantize, threads), engine in engines.items():
+            torch.set_num_threads(threads)
+            asyncio.run(through_engine(engine, batch[:2], True))  # warm up
+            prefill = prefill_seconds(engine, texts)
+            wall, tokens = asyncio.run(through_engine(engine, batch, True))
+            name = f"(a) engine, {'float16' if quantize == 'fp16' else 'float32'} weights, " \
+                   f"{threads} thread{'s' if threads > 1 else ''}"  # fmt: skip
+            rates.setdefault(name, []).append(tokens / wall)
+            step_ms = (wall - prefill) / max(1, args.new_tokens - 1) * 1000
+            print(f"[{repeat}] {name:<40} {tokens:>6} tokens {wall:8.2f} s {tokens / wall:7.1f} "
+                  f"tokens/s; prefill {prefill:6.2f} s, decode {step_ms:6.0f} ms/step "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
+    torch.set_num_threads(default.backend.describe()["threads"])
+    wall, tokens = asyncio.run(through_engine(default, batch, False))
+    print(f"(b) engine, default path, one at a time   {tokens:>6} tokens {wall:8.2f} s "
+          f"{tokens / wall:7.1f} tokens/s")  # fmt: skip
+    wall, tokens = plain_generate(engines[("none", 1)].backend, texts, args.new_tokens)
+    print(f"(c) plain batched generate, float32, 1 thread {tokens:>6} tokens {wall:8.2f} s "
+          f"{tokens / wall:7.1f} tokens/s")  # fmt: skip
+    if args.compiled:
+        wall, tokens = plain_generate(engines[("none", 1)].backend, texts, args.new_tokens, True)
+        print(f"(d) static cache + torch.compile generate {tokens:>6} tokens {wall:8.2f} s "
+              f"{tokens / wall:7.1f} tokens/s")  # fmt: skip
+    quarter = texts[: max(1, args.concurrency // 4)]
+    shared = asyncio.run(through_engine(default, requests(quarter, args.new_tokens, n=4), True))
+    copies = asyncio.run(through_engine(default, requests(quarter * 4, args.new_tokens), True))
+    print(f"(e) {len(quarter)} prompts x n=4 samples: {shared[0]:.2f} s; the same as "
+          f"{4 * len(quarter)} separate requests: {copies[0]:.2f} s "
+          f"({copies[0] / shared[0]:.2f}x)")  # fmt: skip
+    base = sum(rates[next(iter(rates))]) / args.repeats
+    for name, values in rates.items():
+        print(f"mean {name:<40} {sum(values) / len(values):7.1f} tokens/s, "
+              f"{sum(values) / len(values) / base:.2f}x float32 on 2 threads")  # fmt: skip
     return 0
 
 

@@ -146,3 +146,82 @@ def test_scripted_files_are_validated(tmp_path) -> None:
     with pytest.raises(SpecError, match="bad regular expression") as err:
         build_scripted_backend(str(bad), ModelOptions())
     assert err.value.pointer == "/rules/0/match" and err.value.line == 2
+
+
+def test_n_samples_come_back_together_and_count_as_rows() -> None:
+    backend = ScriptedBackend(responder=lambda r: f"seed {r.sampling.seed}", max_batch_size=4)
+    engine = scripted_engine(backend)
+    many = Request(Sampling(seed=7), prompt="p", n=3)
+
+    async def main():
+        return await asyncio.gather(engine.generate(many), engine.generate(req("q", seed=1)),
+                                    engine.generate(req("r", seed=2)))  # fmt: skip
+
+    together, single, last = asyncio.run(main())
+    seeds = many.sample_seeds()
+    assert seeds[0] == 7 and len(set(seeds)) == 3 and 8 not in seeds  # not a retry's seed + 1
+    assert [c.text for c in together.samples] == [f"seed {s}" for s in seeds]
+    assert together.text == "seed 7" and single.samples == (single,)
+    assert backend.batch_sizes == [2, 1]  # 3 + 1 rows fill the limit of 4; the third waits
+    assert engine.stats.requests == 3 and last.text == "seed 2"
+    with pytest.raises(ValueError):
+        Request(Sampling(), prompt="p", n=0)
+
+
+def _reference_sample(logits, temperature: float, top_p: float, u: float, top_k: int) -> int:
+    """The sampling rule one row at a time, as written before it was vectorised."""
+    import torch
+
+    if temperature <= 0:
+        return int(torch.argmax(logits))
+    top_logits, top_ids = torch.topk(logits.float(), top_k)
+    probs = torch.softmax(top_logits / temperature, dim=-1)
+    if top_p < 1.0:
+        probs[probs.cumsum(-1) - probs >= top_p] = 0.0
+    cdf = probs.cumsum(-1).tolist()
+    target = u * cdf[-1]
+    for i, c in enumerate(cdf):
+        if c > target and probs[i] > 0:
+            return int(top_ids[i])
+    return int(top_ids[int((probs > 0).sum()) - 1])
+
+
+def test_vectorised_sampling_equals_the_per_row_loop() -> None:
+    import torch
+
+    from harness.engine.transformers_backend import sample_tokens
+
+    torch.manual_seed(0)
+    rows, vocab, steps = 12, 500, 20
+    settings = [(0.0, 0.95), (0.7, 0.95), (1.0, 1.0), (1.3, 0.5), (0.2, 0.9), (1.0, 0.99)] * 2
+    temperature = torch.tensor([t for t, _ in settings])
+    top_p = torch.tensor([p for _, p in settings])
+    draws = torch.stack([torch.rand(steps, generator=torch.Generator().manual_seed(s))
+                         for s in range(rows)])  # fmt: skip
+    for step in range(steps):
+        logits = torch.randn(rows, vocab) * 3
+        together = sample_tokens(logits, temperature, top_p, draws[:, step], top_k=64).tolist()
+        alone = [
+            _reference_sample(logits[r], *settings[r], float(draws[r, step]), top_k=64)
+            for r in range(rows)
+        ]
+        assert together == alone
+        # a row's token does not depend on the other rows of its batch
+        for r in (1, 7):
+            one = sample_tokens(logits[r : r + 1], temperature[r : r + 1], top_p[r : r + 1],
+                                draws[r : r + 1, step], top_k=64)  # fmt: skip
+            assert one.tolist() == [together[r]]
+
+
+def test_sampling_follows_the_models_distribution() -> None:
+    import torch
+
+    from harness.engine.transformers_backend import sample_tokens
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]])).repeat(4000, 1)
+    u = torch.rand(4000, generator=torch.Generator().manual_seed(1))
+    ones = torch.ones(4000)
+    counts = torch.bincount(sample_tokens(logits, ones, ones, u, top_k=4), minlength=4) / 4000
+    assert counts.tolist() == pytest.approx([0.5, 0.3, 0.15, 0.05], abs=0.03)
+    nucleus = sample_tokens(logits, ones, ones * 0.7, u, top_k=4)  # 0.5 + 0.3 reach 0.7
+    assert set(nucleus.tolist()) == {0, 1}

@@ -169,3 +169,71 @@ def test_ignore_eos_decodes_exactly_the_budget(backend) -> None:
     assert free.finish_reason == "stop" and free.completion_tokens < 40  # the model does stop
     assert fixed.completion_tokens == 40 and fixed.finish_reason == "length"
     assert fixed.text.startswith(free.text)  # the same greedy answer, then more
+
+
+def _prefill_rows(backend) -> list[int]:
+    """Rows of every multi-token forward pass the backend makes from now on (its prefills)."""
+    seen: list[int] = []
+    forward = backend.model.forward
+
+    def spy(*args, **kwargs):
+        ids = kwargs.get("input_ids")
+        if ids is not None and ids.shape[1] > 1:
+            seen.append(ids.shape[0])
+        return forward(*args, **kwargs)
+
+    backend.model.forward = spy
+    return seen
+
+
+def test_n_samples_share_one_prefill_and_equal_separate_requests() -> None:
+    folder = prepare_gguf(packaged_path("smollm2-135m"))
+    backend = TransformersBackend(str(folder), device="cpu", dtype="float32", prefix_cache_tokens=0)
+    sampling = Sampling(temperature=1.0, top_p=0.95, max_new_tokens=10, seed=11, stop=("\n",))
+    many = Request(sampling, prompt=PROMPTS[2], n=4)
+    prefills = _prefill_rows(backend)
+    [together] = backend.generate_batch([many])
+    assert prefills == [1]  # the prompt was computed once for the four samples
+    alone = [backend.generate_batch([many.one_sample(k)])[0] for k in range(4)]
+    assert [c.text for c in together.samples] == [c.text for c in alone]
+    assert len({c.text for c in together.samples}) > 1  # their own seeds, not one text 4 times
+    # and beside other requests in a batch
+    plain = Request(Sampling(temperature=0.0, max_new_tokens=6), prompt=PROMPTS[0])
+    mixed, other = backend.generate_batch([many, plain])
+    assert [c.text for c in mixed.samples] == [c.text for c in alone]
+    assert other.text == gen(backend, PROMPTS[0], temperature=0.0, max_new_tokens=6)
+
+
+def test_prompts_sharing_a_prefix_in_one_batch_compute_it_once() -> None:
+    """Episodes of one persona open with the same text: within a batch it is computed once,
+    and no reply changes."""
+    folder = prepare_gguf(packaged_path("smollm2-135m"))
+    shared = TransformersBackend(str(folder), device="cpu", dtype="float32")
+    fresh = TransformersBackend(str(folder), device="cpu", dtype="float32", prefix_cache_tokens=0)
+    head = PROMPTS[2].removesuffix("\nAgent:") + " I have been a customer for ten years."
+    prompts = [f"{head}\nAgent: {line}\nCustomer:" for line in ("Sorry.", "Why?", "Hello.")]
+    requests = [Request(Sampling(temperature=0.8, seed=3, max_new_tokens=8), prompt=p)
+                for p in prompts]  # fmt: skip
+    with_sharing = shared.generate_batch(requests)
+    assert [c.text for c in with_sharing] == [c.text for c in fresh.generate_batch(requests)]
+    head_tokens = len(shared.tokenizer(head).input_ids)
+    assert all(c.cached_tokens >= head_tokens - 1 for c in with_sharing)
+
+
+def test_fp16_weights_load_generate_and_stay_close_to_float32(backend) -> None:
+    """The CPU default keeps the weights in float16: the next-token distribution stays that
+    of the float32 model to within float16 rounding, and sampling stays seeded."""
+    import torch
+
+    folder = prepare_gguf(packaged_path("smollm2-135m"))
+    half = TransformersBackend(str(folder), device="cpu", dtype="float32", quantize="fp16")
+    assert half.describe()["quantize"] == "fp16" and backend.describe()["quantize"] == "none"
+    assert not any(isinstance(m, torch.nn.Linear) for m in half.model.modules())
+    ids = backend.tokenizer(PROMPTS[0], return_tensors="pt").input_ids
+    with torch.inference_mode():
+        p32 = torch.softmax(backend.model(input_ids=ids).logits[0, -1], -1)
+        p16 = torch.softmax(half.model(input_ids=ids).logits[0, -1], -1)
+    assert float((p32 - p16).abs().sum()) < 0.05  # total variation distance x 2
+    kw = dict(temperature=0.9, seed=4, max_new_tokens=12)
+    assert gen(half, PROMPTS[1], **kw) == gen(half, PROMPTS[1], **kw)
+    assert gen(half, PROMPTS[1], **kw).strip()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from harness.errors import DeescError
+from harness.seeds import derive_seed
 
 FinishReason = Literal["stop", "length", "error"]
 
@@ -42,16 +43,36 @@ class Request:
 
     With `choices`, nothing is generated: the completion carries the probability the model
     gives each choice as the next token (`Completion.choice_probs`), where the backend can
-    read token probabilities; a backend that cannot leaves `choice_probs` None."""
+    read token probabilities; a backend that cannot leaves `choice_probs` None.
+
+    With `n` > 1 the prompt is sampled n times, each sample with its own seed
+    (`sample_seeds()`), and the completion carries all of them (`Completion.samples`). A
+    backend computes the prompt once for all n; each sample is the text that a request of
+    its own with that seed would get."""
 
     sampling: Sampling
     prompt: str | None = None
     messages: tuple[dict[str, str], ...] | None = None
     choices: tuple[str, ...] = ()
+    n: int = 1
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):
             raise ValueError("a Request has either a prompt or messages")
+        if self.n < 1 or (self.n > 1 and self.choices):
+            raise ValueError("a Request asks for n >= 1 samples, and for one when it has choices")
+
+    def sample_seeds(self) -> tuple[int, ...]:
+        """The seed of each sample: the first is the request's own, so n=1 is unchanged; the
+        others are hashed from it, so they collide neither with it nor with seed + 1, which
+        callers use for a retry."""
+        seed = self.sampling.seed
+        return (seed, *(derive_seed(seed, "sample", k) for k in range(1, self.n)))
+
+    def one_sample(self, k: int) -> Request:
+        """Sample k of this request as a request of its own."""
+        sampling = replace(self.sampling, seed=self.sample_seeds()[k])
+        return replace(self, sampling=sampling, n=1)
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,13 @@ class Completion:
     # for a request with choices: choice -> probability of it as the next token (not
     # renormalised: their sum says how much of the model's mass fell on valid choices)
     choice_probs: dict[str, float] | None = None
+    # samples 2..n of a request with n > 1 (this completion is the first)
+    more: tuple[Completion, ...] = ()
+
+    @property
+    def samples(self) -> tuple[Completion, ...]:
+        """Every sample of the request, in the order of `Request.sample_seeds()`."""
+        return (self, *self.more)
 
 
 @dataclass
@@ -171,8 +199,13 @@ class BatchingEngine:
     async def _drain(self) -> None:
         while self._queue:
             await self._settle()
-            limit = max(1, self.backend.max_batch_size)
-            batch, self._queue = self._queue[:limit], self._queue[limit:]
+            # the limit counts rows: a request with n samples decodes n of them
+            limit, rows, take = max(1, self.backend.max_batch_size), 0, 0
+            for pending in self._queue:
+                if take and rows + pending.request.n > limit:
+                    break
+                rows, take = rows + pending.request.n, take + 1
+            batch, self._queue = self._queue[:take], self._queue[take:]
             requests = [p.request for p in batch]
             started = time.perf_counter()
             try:
@@ -198,7 +231,12 @@ class BatchingEngine:
         self.stats.model_seconds += seconds
         self.stats.prompt_tokens += sum(r.prompt_tokens for r in results)
         self.stats.cached_prompt_tokens += sum(r.cached_tokens for r in results)
-        self.stats.completion_tokens += sum(r.completion_tokens for r in results)
+        self.stats.completion_tokens += sum(s.completion_tokens for r in results for s in r.samples)
+
+
+def with_samples(samples: Sequence[Completion]) -> Completion:
+    """One completion carrying every sample of a request (the first leads)."""
+    return replace(samples[0], more=tuple(samples[1:]))
 
 
 def apply_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:

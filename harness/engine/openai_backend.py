@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 
-from harness.engine.base import Completion, EngineError, EngineStats, Request, apply_stop
+from harness.engine.base import (
+    Completion,
+    EngineError,
+    EngineStats,
+    Request,
+    apply_stop,
+    with_samples,
+)
 from harness.engine.registry import ModelOptions
 from harness.errors import DeescError
 
@@ -87,6 +94,11 @@ class OpenAIEngine:
         return "/completions", {**body, "prompt": request.prompt}
 
     async def generate(self, request: Request) -> Completion:
+        if request.n > 1:
+            # the API's own `n` gives its samples no seeds of their own; one call per sample
+            # keeps each equal to the request with that seed
+            samples = [self.generate(request.one_sample(k)) for k in range(request.n)]
+            return with_samples(await asyncio.gather(*samples))
         path, body = self._payload(request)
         url = self.base_url + path
         last_error = ""

@@ -30,6 +30,10 @@ class ModelOptions:
     max_new_tokens: int = 64
     max_batch_size: int = 64
     prefix_cache_tokens: int = 32768
+    # CPU speed (transformers backends): float16 weights on the CPU by default; 0 threads is
+    # every core
+    quantize: str = "auto"
+    threads: int = 0
     timeout_s: float = 60.0
     max_retries: int = 3
     max_concurrency: int = 16
@@ -67,6 +71,8 @@ class ModelOptions:
             self.device,
             self.max_batch_size,
             self.prefix_cache_tokens,
+            self.quantize,
+            self.threads,
             self.timeout_s,
             self.max_retries,
             self.max_concurrency,

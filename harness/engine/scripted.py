@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from harness.engine.base import BatchingEngine, Completion, Request, apply_stop
+from harness.engine.base import BatchingEngine, Completion, Request, apply_stop, with_samples
 from harness.engine.registry import ModelOptions
 from harness.errors import SpecError
 from harness.sourcefile import read_document
@@ -68,6 +68,11 @@ class ScriptedBackend:
         self.batch_sizes.append(len(requests))
         out = []
         for request in requests:
+            if request.n > 1:  # each sample as the request of its own that it stands for
+                samples = self.generate_batch([request.one_sample(k) for k in range(request.n)])
+                self.batch_sizes.pop()
+                out.append(with_samples(samples))
+                continue
             self.seen.append(request)
             try:
                 reply = self._reply(request)

@@ -8,16 +8,19 @@ requests shared its batch. Finished rows leave the batch (and the KV cache) at o
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.engine.base import BatchingEngine, Completion, Request, apply_stop
+from harness.engine.base import BatchingEngine, Completion, Request, apply_stop, with_samples
 from harness.engine.offline import packaged, packaged_path, prepare_gguf, prepared_dir, source_info
 from harness.engine.prefix_cache import (
     PrefixCache,
     batch_prefill_inputs,
+    common_prefix_length,
     rows_kv,
     supports_prefix_reuse,
 )
@@ -33,9 +36,96 @@ def _resolve_device_dtype(device: str, dtype: str) -> tuple[str, Any]:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if dtype == "auto":
-        # bf16 matmuls are slow on most CPUs; float32 there, bf16 on accelerators
+        # bf16 matmuls are slow on CPUs without native bf16 (measured 1.7x slower per decode
+        # step than float32 on this project's AVX2 machine); float32 there, bf16 on accelerators
         dtype = "float32" if device == "cpu" else "bfloat16"
     return device, getattr(torch, dtype)
+
+
+def cpu_threads(requested: int) -> int:
+    """Threads for the model's CPU kernels: all cores unless asked. With 2 cores busy with
+    other work this is only safe because OpenMP waits passively (harness/engine/__init__.py)."""
+    return requested if requested > 0 else len(os.sched_getaffinity(0))
+
+
+def fp16_weights_available() -> bool:
+    import torch
+
+    return "fbgemm" in torch.backends.quantized.supported_engines
+
+
+def pack_fp16_linears(model: Any) -> int:
+    """Replace every nn.Linear of `model` by one whose weights FBGEMM keeps in float16 and
+    multiplies in float32; returns how many were replaced.
+
+    Decoding on a CPU streams every weight once per step, so halving their bytes is what
+    speeds it up (see bench/RESULTS.md); activations and sums stay float32. The embedding
+    stays float32 (a tied output layer is packed as a copy of it)."""
+    import torch
+
+    class Fp16Linear(torch.nn.Module):
+        def __init__(self, linear: torch.nn.Linear) -> None:
+            super().__init__()
+            self.in_features, self.out_features = linear.in_features, linear.out_features
+            bias = None if linear.bias is None else linear.bias.detach().float()
+            self.packed = torch.ops.quantized.linear_prepack_fp16(
+                linear.weight.detach().float(), bias
+            )
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.ops.quantized.linear_dynamic_fp16(x, self.packed)
+
+    count = 0
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, torch.nn.Linear):
+                setattr(parent, name, Fp16Linear(child))
+                count += 1
+    return count
+
+
+def _resolve_quantize(quantize: str, device: str, dtype: Any) -> str:
+    import torch
+
+    if quantize == "auto":
+        cpu_fp32 = device == "cpu" and dtype == torch.float32
+        return "fp16" if cpu_fp32 and fp16_weights_available() else "none"
+    if quantize == "fp16" and (device != "cpu" or not fp16_weights_available()):
+        raise DeescError("quantize: fp16 needs the CPU and PyTorch's FBGEMM (x86-64)")
+    if quantize not in ("none", "fp16"):
+        raise DeescError(f"quantize must be auto, none or fp16, not {quantize!r}")
+    return quantize
+
+
+# nucleus sampling looks only at the most likely tokens (as transformers' default top_k=50
+# does); sorting all 49k vocabulary entries per row per step cost 8% of decode time
+TOP_K = 64
+
+
+def sample_tokens(
+    logits: Any, temperature: Any, top_p: Any, uniforms: Any, top_k: int = TOP_K
+) -> Any:
+    """One next token per row, all rows at once: greedy where the temperature is 0, else
+    top-k, then top-p (the smallest prefix whose mass reaches it), then the token whose
+    cumulative probability first exceeds the row's own uniform draw.
+
+    The draws come from each row's own seeded generator, so a row's token depends on its
+    logits, settings and seed only, never on which other rows share the batch."""
+    import torch
+
+    greedy = logits.argmax(dim=-1)
+    top_logits, top_ids = torch.topk(logits.float(), min(top_k, logits.shape[-1]), dim=-1)
+    warm = temperature.clamp(min=1e-6).unsqueeze(-1)
+    probs = torch.softmax(top_logits / warm, dim=-1)
+    # top_p of 1 keeps everything, as if there were no nucleus at all
+    mass = torch.where(top_p < 1.0, top_p, torch.full_like(top_p, float("inf"))).unsqueeze(-1)
+    probs = probs.masked_fill(probs.cumsum(-1) - probs >= mass, 0.0)
+    cdf = probs.cumsum(-1)
+    target = (uniforms * cdf[:, -1]).unsqueeze(-1)
+    pick = torch.searchsorted(cdf, target, right=True).squeeze(-1)
+    pick = torch.minimum(pick, (probs > 0).sum(-1) - 1)  # never a token the nucleus cut off
+    sampled = top_ids.gather(-1, pick.unsqueeze(-1)).squeeze(-1)
+    return torch.where(temperature > 0, sampled, greedy)
 
 
 class TransformersBackend:
@@ -47,12 +137,17 @@ class TransformersBackend:
         dtype: str = "auto",
         max_batch_size: int = 64,
         prefix_cache_tokens: int = 32768,
+        quantize: str = "none",
+        threads: int = 0,
         provenance: dict[str, Any] | None = None,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.device, self.dtype = _resolve_device_dtype(device, dtype)
+        self.quantize = _resolve_quantize(quantize, self.device, self.dtype)
+        if self.device == "cpu":
+            torch.set_num_threads(cpu_threads(threads))
         self.max_batch_size = max_batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(model_path)
         self.tokenizer.padding_side = "left"
@@ -60,6 +155,8 @@ class TransformersBackend:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=self.dtype)
         self.model.to(self.device).eval()
+        if self.quantize == "fp16":
+            pack_fp16_linears(self.model)
         self.eos_ids = self._eos_ids()
         self._torch = torch
         reuse = prefix_cache_tokens > 0 and supports_prefix_reuse(self.model.config)
@@ -69,6 +166,8 @@ class TransformersBackend:
             "model": model_path,
             "device": self.device,
             "dtype": str(self.dtype).removeprefix("torch."),
+            "quantize": self.quantize,
+            "threads": torch.get_num_threads() if self.device == "cpu" else None,
             "commit": getattr(self.model.config, "_commit_hash", None),
             **(provenance or {}),
         }
@@ -101,32 +200,50 @@ class TransformersBackend:
         with self._torch.inference_mode():
             return self._generate(list(requests))
 
-    # nucleus sampling looks only at the most likely tokens (as transformers' default top_k=50
-    # does); sorting all 49k vocabulary entries per row per step cost 8% of decode time
-    TOP_K = 64
-
-    def _sample(self, logits: Any, request: Request, generator: Any) -> int:
-        torch = self._torch
-        s = request.sampling
-        if s.temperature <= 0:
-            return int(torch.argmax(logits))
-        top_logits, top_ids = torch.topk(logits.float(), self.TOP_K)
-        probs = torch.softmax(top_logits / s.temperature, dim=-1)
-        if s.top_p < 1.0:
-            # keep the smallest prefix whose mass reaches top_p (always at least one token)
-            probs[probs.cumsum(-1) - probs >= s.top_p] = 0.0
-        return int(top_ids[torch.multinomial(probs, 1, generator=generator)])
-
     def _next_logits(self, input_ids: Any, attention: Any, positions: Any, cache: Any) -> Any:
         """Run the model over new tokens; the logits of each row's last position."""
         return self.model(
             input_ids=input_ids,
             attention_mask=attention,
             position_ids=positions,
-            past_key_values=cache,
+            cache=cache,
             use_cache=True,
             logits_to_keep=1,  # the vocabulary projection of every prompt position is wasted work
         ).logits[:, -1, :]
+
+    # a prefix two prompts of one batch share is computed once first when it is this long
+    MIN_SHARED_PREFIX = 16
+
+    def _prefill_shared_prefixes(self, ids: list[list[int]]) -> None:
+        """Compute, once, the prefixes that prompts of this batch share beyond what the cache
+        holds (every episode of a persona opens with the same persona text), so that the
+        batch's prefill finds them in the cache like an earlier turn's prompt."""
+        if self.prefix is None or len(ids) < 2:
+            return
+        from transformers import DynamicCache
+
+        order = sorted(range(len(ids)), key=lambda i: ids[i])
+        wanted: set[tuple[int, ...]] = set()
+        for a, b in itertools.pairwise(order):
+            n = common_prefix_length(tuple(ids[a]), ids[b])
+            n = min(n, len(ids[a]) - 1, len(ids[b]) - 1)  # each prompt keeps a token to run
+            if n >= self.MIN_SHARED_PREFIX:
+                wanted.add(tuple(ids[a][:n]))
+        # a prefix of a longer wanted one comes with it
+        prefixes = [
+            list(p) for p in wanted if not any(len(q) > len(p) and q[: len(p)] == p for q in wanted)
+        ]
+        rows = [(p, *self.prefix.lookup(p)) for p in prefixes]
+        rows = [r for r in rows if len(r[0]) - r[1] >= self.MIN_SHARED_PREFIX]
+        if not rows:
+            return
+        input_ids, positions, attention, past = batch_prefill_inputs(
+            self._torch, rows, self.tokenizer.pad_token_id, self.device
+        )
+        cache = DynamicCache(ddp_cache_data=past) if past else DynamicCache()
+        self._next_logits(input_ids, attention, positions, cache)
+        for (x, _, _), kv in zip(rows, rows_kv(cache.layers, attention), strict=True):
+            self.prefix.store(x, kv)
 
     def _generate(self, requests: list[Request]) -> list[Completion]:
         from transformers import DynamicCache
@@ -138,79 +255,132 @@ class TransformersBackend:
         for idx, req in enumerate(requests):
             if req.choices:
                 ids[idx], choice_tokens[idx] = self._choice_tokens(ids[idx], prompts[idx], req)
+        self._prefill_shared_prefixes(ids)
+        # one prefill row per request, however many samples it asks for
         rows = [(x, *self.prefix.lookup(x)) if self.prefix else (x, 0, None) for x in ids]
         input_ids, positions, attention, past = batch_prefill_inputs(
             torch, rows, self.tokenizer.pad_token_id, self.device
         )
-        prompt_tokens = [len(x) for x in ids]
-        generators = [
-            torch.Generator(device=self.device).manual_seed(r.sampling.seed) for r in requests
-        ]
-        tokens: list[list[int]] = [[] for _ in requests]
-        finish: list[str | None] = [None] * len(requests)
-        active = list(range(len(requests)))  # request index of each row still in the batch
         cache = DynamicCache(ddp_cache_data=past) if past else DynamicCache()
         logits = self._next_logits(input_ids, attention, positions, cache)
         if self.prefix is not None:
             for x, kv in zip(ids, rows_kv(cache.layers, attention), strict=True):
                 self.prefix.store(x, kv)
         choice_probs: dict[int, dict[str, float]] = {}
-        for row, tokens_of in choice_tokens.items():  # read from the prompt's own logits
-            probs = torch.softmax(logits[row].float(), dim=-1)
-            choice_probs[row] = {c: float(probs[t]) for c, t in tokens_of.items()}
-            finish[row] = "stop"
-        active = [idx for idx in active if idx not in choice_probs]
-        if len(active) < len(requests) and active:
-            index = torch.tensor(active, device=self.device)
-            cache.batch_select_indices(index)
-            attention, positions, logits = attention[index], positions[index], logits[index]
-        while active:
-            next_ids: list[int] = []
-            keep_rows: list[int] = []
-            for row, idx in enumerate(active):
-                req = requests[idx]
-                token = self._sample(logits[row], req, generators[idx])
-                if token in self.eos_ids and not req.sampling.ignore_eos:
-                    finish[idx] = "stop"
-                    continue
-                tokens[idx].append(token)
-                if req.sampling.stop:
-                    text = self.tokenizer.decode(tokens[idx], skip_special_tokens=True)
-                    if apply_stop(text, req.sampling.stop)[1]:
-                        finish[idx] = "stop"
-                        continue
-                if len(tokens[idx]) >= req.sampling.max_new_tokens:
-                    finish[idx] = "length"
-                    continue
-                keep_rows.append(row)
-                next_ids.append(token)
-            if not keep_rows:
-                break
-            if len(keep_rows) < len(active):
-                index = torch.tensor(keep_rows, device=self.device)
-                cache.batch_select_indices(index)
-                attention = attention[index]
-                positions = positions[index]
-                active = [active[r] for r in keep_rows]
-            attention = torch.cat([attention, attention.new_ones((len(active), 1))], dim=-1)
-            positions = positions[:, -1:] + 1
-            step_ids = torch.tensor(next_ids, device=self.device).unsqueeze(-1)
-            logits = self._next_logits(step_ids, attention, positions, cache)
+        for idx, tokens_of in choice_tokens.items():  # read from the prompt's own logits
+            probs = torch.softmax(logits[idx].float(), dim=-1)
+            choice_probs[idx] = {c: float(probs[t]) for c, t in tokens_of.items()}
+        # then one decode row per sample: (request, sample), the prompt's KV copied to each
+        samples = [
+            (idx, k, seed)
+            for idx, req in enumerate(requests)
+            if idx not in choice_probs
+            for k, seed in enumerate(req.sample_seeds())
+        ]
+        tokens: dict[tuple[int, int], list[int]] = {(i, k): [] for i, k, _ in samples}
+        finish: dict[tuple[int, int], str] = {}
+        if samples:
+            self._decode(requests, samples, tokens, finish, logits, attention, positions, cache)
         results = []
         for idx, req in enumerate(requests):
-            text = self.tokenizer.decode(tokens[idx], skip_special_tokens=True)
-            text, _ = apply_stop(text, req.sampling.stop)
-            results.append(
-                Completion(
-                    text,
-                    finish[idx] or "length",
-                    prompt_tokens[idx],
-                    len(tokens[idx]),
-                    cached_tokens=rows[idx][1],
-                    choice_probs=choice_probs.get(idx),
+            if idx in choice_probs:
+                results.append(
+                    Completion(
+                        "",
+                        "stop",
+                        len(ids[idx]),
+                        cached_tokens=rows[idx][1],
+                        choice_probs=choice_probs[idx],
+                    )
                 )
-            )
+                continue
+            done = []
+            for k in range(req.n):
+                text = self.tokenizer.decode(tokens[idx, k], skip_special_tokens=True)
+                text, _ = apply_stop(text, req.sampling.stop)
+                reason = finish.get((idx, k), "length")
+                done.append(
+                    Completion(
+                        text,
+                        reason,
+                        len(ids[idx]),
+                        len(tokens[idx, k]),
+                        cached_tokens=rows[idx][1],
+                    )
+                )
+            results.append(with_samples(done))
         return results
+
+    def _decode(
+        self,
+        requests: list[Request],
+        samples: list[tuple[int, int, int]],
+        tokens: dict[tuple[int, int], list[int]],
+        finish: dict[tuple[int, int], str],
+        logits: Any,
+        attention: Any,
+        positions: Any,
+        cache: Any,
+    ) -> None:
+        """The decode loop over (request, sample, seed) rows; fills `tokens` and `finish`.
+
+        Per step the model runs once and the sampling, end-of-text and budget checks are
+        tensor operations over all rows; only stop strings need each row's text."""
+        torch = self._torch
+        of_request = [i for i, _, _ in samples]
+        if of_request != list(range(len(requests))):  # choices left, or samples copied
+            index = torch.tensor(of_request, device=self.device)
+            cache.batch_select_indices(index)
+            attention, positions, logits = attention[index], positions[index], logits[index]
+        settings = [requests[i].sampling for i, _, _ in samples]
+        budget = [s.max_new_tokens for s in settings]
+        # each row's uniforms for its whole budget, drawn up front from its own generator
+        uniforms = torch.zeros((len(samples), max(budget)))
+        for row, (_, _, seed) in enumerate(samples):
+            generator = torch.Generator().manual_seed(seed)
+            uniforms[row, : budget[row]] = torch.rand(budget[row], generator=generator)
+        uniforms = uniforms.to(self.device)
+        temperature = torch.tensor([s.temperature for s in settings], device=self.device)
+        top_p = torch.tensor([s.top_p for s in settings], device=self.device)
+        ends = torch.tensor(
+            [not s.ignore_eos for s in settings], dtype=torch.bool, device=self.device
+        )
+        eos = torch.tensor(sorted(self.eos_ids), device=self.device)
+        active = list(range(len(samples)))  # sample index of each row still in the batch
+        step = 0
+        while True:
+            rows = torch.tensor(active, device=self.device)
+            picked = sample_tokens(logits, temperature[rows], top_p[rows], uniforms[rows, step])
+            at_eos = (torch.isin(picked, eos) & ends[rows]).tolist()
+            picked_list = picked.tolist()
+            step += 1
+            keep: list[int] = []
+            for row, sample in enumerate(active):
+                key = samples[sample][:2]
+                if at_eos[row]:
+                    finish[key] = "stop"
+                    continue
+                tokens[key].append(picked_list[row])
+                stop = settings[sample].stop
+                if stop:
+                    text = self.tokenizer.decode(tokens[key], skip_special_tokens=True)
+                    if apply_stop(text, stop)[1]:
+                        finish[key] = "stop"
+                        continue
+                if step >= budget[sample]:
+                    finish[key] = "length"
+                    continue
+                keep.append(row)
+            if not keep:
+                return
+            if len(keep) < len(active):
+                kept = torch.tensor(keep, device=self.device)
+                cache.batch_select_indices(kept)
+                attention, positions, picked = attention[kept], positions[kept], picked[kept]
+                active = [active[r] for r in keep]
+            attention = torch.cat([attention, attention.new_ones((len(active), 1))], dim=-1)
+            positions = positions[:, -1:] + 1
+            logits = self._next_logits(picked.unsqueeze(-1), attention, positions, cache)
 
     def _choice_tokens(
         self, prompt_ids: list[int], prompt: str, request: Request
@@ -244,6 +414,8 @@ def _engine(
         dtype=options.dtype,
         max_batch_size=options.max_batch_size,
         prefix_cache_tokens=options.prefix_cache_tokens,
+        quantize=options.quantize,
+        threads=options.threads,
         provenance=provenance,
     )
     return BatchingEngine(name, backend)

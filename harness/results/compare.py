@@ -48,6 +48,21 @@ def comparability_problems(a: Run, b: Run) -> list[str]:
     return problems
 
 
+# libraries whose versions change what a model generates for the same seed
+MODEL_LIBRARIES = ("torch", "transformers")
+
+
+def version_differences(a: Run, b: Run) -> list[str]:
+    """The model libraries whose versions the two manifests record differently: their scores
+    still compare, but the same seed need not have given the same conversations."""
+    pa, pb = a.manifest.get("packages") or {}, b.manifest.get("packages") or {}
+    return [
+        f"{name} {pa.get(name) or 'not recorded'} in A, {pb.get(name) or 'not recorded'} in B"
+        for name in MODEL_LIBRARIES
+        if pa.get(name) != pb.get(name)
+    ]
+
+
 def _by_key(run: Run, agent: str) -> dict[tuple[str, int], dict[str, Any]]:
     return {(e["persona_id"], e["repeat"]): e for e in run.episodes if e["agent"] == agent}
 
@@ -106,6 +121,7 @@ def compare_runs(
         "a": {"run": str(a.dir), "run_id": a.manifest["run_id"], "agent": name_a},
         "b": {"run": str(b.dir), "run_id": b.manifest["run_id"], "agent": name_b},
         "forced_despite": problems,
+        "version_warnings": version_differences(a, b),
         "pairs": len(pairs),
         "unpaired": {"a": len(ea) - len(keys), "b": len(eb) - len(keys)},
         "same_seeds": sum(1 for x, y in pairs if x["seed"] == y["seed"]),

