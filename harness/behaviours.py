@@ -71,13 +71,20 @@ ANSWERING: frozenset[str] = frozenset({
 })  # fmt: skip
 
 
-def with_turn_rules(found: set[str], agent_text: str, customer_text: str) -> set[str]:
-    """The two behaviours defined by counting and by context, the same for every appraisal:
-    `over_apologise` (REPEATED_APOLOGIES or more apologies in the turn; it takes the place of
-    `apologise`) and `ignore_question` (see `with_unanswered`)."""
+def with_apology_rule(found: set[str], agent_text: str) -> set[str]:
+    """`over_apologise` by its definition, the same for every appraisal: REPEATED_APOLOGIES or
+    more apologies in the turn; it takes the place of `apologise`."""
     if len(APOLOGY.findall(agent_text)) >= REPEATED_APOLOGIES:
-        found = (found - {"apologise"}) | {"over_apologise"}
-    return with_unanswered(found, customer_text)
+        return (found - {"apologise"}) | {"over_apologise"}
+    return found
+
+
+def with_turn_rules(found: set[str], agent_text: str, customer_text: str) -> set[str]:
+    """The rule-based appraisal's turn-level behaviours: over-apologising (`with_apology_rule`)
+    and ignoring a question by the "?" rule (`with_unanswered`). The learned classifier reads
+    the question from context instead, since real customers ask rhetorically and real agents
+    answer in other words."""
+    return with_unanswered(with_apology_rule(found, agent_text), customer_text)
 
 
 def with_unanswered(found: set[str], customer_text: str) -> set[str]:

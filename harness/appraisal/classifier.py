@@ -1,104 +1,63 @@
 """A learned behaviour classifier: the packaged all-MiniLM-L6-v2 encoder, frozen, and a small
-trained head over each sentence of the agent turn, with the customer turn before it.
+trained head over each piece of the agent turn, with the customer turn before it.
 
-A sentence is embedded as the mean-pooled hidden states of layers 2, 4 and 6, each of unit
-length, side by side. The last layer alone summarises a sentence's topic and smooths over the
-wording that tells sarcasm from sympathy or blame from explanation (measured on held-out
-phrasings: macro F1 0.815 with the last layer, 0.905 with the three; fine-tuning the top two
-layers instead was 0.78 after ten minutes of training on the 2-core CPU).
+A piece (a sentence, cut at the joints of independent clauses) is embedded as the mean-pooled
+hidden states of layers 2, 4 and 6, each of unit length, side by side: the last layer alone
+summarises a sentence's topic and smooths over the wording that tells sarcasm from sympathy
+(measured on held-out phrasings: macro F1 0.815 with the last layer, 0.905 with the three).
+The head scores [piece, customer, piece * customer]; a turn shows a behaviour when one of its
+pieces does (trained that way: max over pieces).
 
-One turn often shows several behaviours, one per sentence, and a whole-turn embedding blurs
-them (measured: macro F1 0.55 on held-out phrasings, below the lexicon). So each sentence is
-scored, with features [sentence, customer, sentence * customer] of mean-pooled, normalised
-embeddings (the customer turn lets the head see a problem being restated), and a turn shows a
-behaviour when one of its sentences does (trained that way: max over sentences). Two
-behaviours are properties of the whole turn and follow their definitions, as in every
-appraisal (`behaviours.with_turn_rules`): `ignore_question` (the customer asked, and nothing
-answers) and `over_apologise` (three or more apologies in the turn).
+`ignore_question` is learned from context: a second small head reads the customer turn and
+says whether it asked a real question (not "are you kidding me?"), and the main head's
+`answers` output says whether a piece addresses it, in any words, plain information included.
+The turn ignores the question when the customer asked one and no piece answers it.
+`over_apologise` follows its definition in every appraisal (three or more apologies).
 
-The head (`classifier.safetensors`, with thresholds and measured quality in `classifier.json`)
-is built, not shipped: `deesc appraisal train` makes it from the corpus with a fixed seed in
-under a minute, `make setup` runs it through `deesc models prepare`, and opening the classifier
-builds it when it is missing or was trained on another corpus (the card keeps a fingerprint of
-the corpus and the architecture). Shipping it would mean committing a binary that silently goes
-stale whenever a phrase bank is edited.
+The trained heads ship with the package (`trained/`), with a card that records what they were
+trained on (a fingerprint of the corpus files and the architecture) and how they measure. When
+the corpus is edited the fingerprint no longer matches: a test says so, `deesc appraisal train
+--out harness/appraisal/trained` rebuilds them (seeded), and a user who edits the corpus of an
+installed copy gets a head trained into the cache on first use instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
+from collections.abc import Collection
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from harness.appraisal.base import Appraisal
 from harness.appraisal.corpus import TURN_RULES
-from harness.behaviours import APOLOGY, NAMES, with_turn_rules
+from harness.appraisal.encoder import ENCODER, LAYERS, Encoder, shared_encoder
+from harness.appraisal.offers import read_offers
+from harness.behaviours import APOLOGY, NAMES, with_apology_rule
 from harness.errors import DeescError
+from harness.personas.persona import Persona
 from harness.sentences import split_clauses
 
-ENCODER = "all-minilm-l6-v2"
-LAYERS = (2, 4, 6)  # hidden states pooled into a sentence's features (0 is the embeddings)
 HIDDEN = 192
 WEIGHTS = "classifier.safetensors"
 CARD = "classifier.json"
 
 
 def default_dir() -> Path:
-    """Where `deesc appraisal train` writes the head and `classifier` appraisal reads it."""
+    """Where heads are trained when the shipped ones are stale (the corpus was edited)."""
     from harness.engine.offline import cache_root
 
     return cache_root() / "appraisal"
 
 
-class Encoder:
-    """Sentence embeddings from the packaged MiniLM (mean pooling, unit length)."""
-
-    def __init__(self, batch_size: int = 64, max_length: int = 128) -> None:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        from harness.engine.offline import packaged_path
-
-        path = packaged_path(ENCODER)
-        self.torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path).eval()
-        self.batch_size = batch_size
-        self.max_length = max_length
-
-    @property
-    def width(self) -> int:
-        return len(LAYERS) * self.model.config.hidden_size
-
-    def encode(self, texts: list[str]) -> Any:
-        torch = self.torch
-        out = torch.zeros((len(texts), self.width))
-        # sorting by length keeps padding, and so wasted work, small
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                batch = self.tokenizer(
-                    [texts[i] or " " for i in idx], padding=True, truncation=True,
-                    max_length=self.max_length, return_tensors="pt",
-                )  # fmt: skip
-                states = self.model(**batch, output_hidden_states=True).hidden_states
-                mask = batch.attention_mask.unsqueeze(-1).float()
-                pooled = [
-                    torch.nn.functional.normalize(
-                        (states[layer] * mask).sum(1) / mask.sum(1).clamp(min=1), dim=-1
-                    )
-                    for layer in LAYERS
-                ]
-                out[idx] = torch.cat(pooled, dim=-1)
-        return out
-
-
-# behaviours the head learns; the others follow from the turn rules
+# behaviours the head learns; over-apologising follows its definition, and ignoring a question
+# is read from the `answers` output and the customer head
 LEARNED = tuple(n for n in NAMES if n not in TURN_RULES)
+ANSWERS = "answers"  # a piece addresses the question the customer asked
+OUTPUTS = (*LEARNED, ANSWERS)
+ASKS = "asks.safetensors"  # customer turn -> it asks a real question
 
 
 def sentences(text: str) -> list[str]:
@@ -115,22 +74,34 @@ def build_head(torch: Any, width: int) -> Any:
         torch.nn.Linear(3 * width, HIDDEN),
         torch.nn.ReLU(),
         torch.nn.Dropout(0.4),
-        torch.nn.Linear(HIDDEN, len(LEARNED)),
+        torch.nn.Linear(HIDDEN, len(OUTPUTS)),
     )
 
 
-@cache
-def _shared_encoder() -> Encoder:
-    return Encoder()
+def build_asks(torch: Any, width: int) -> Any:
+    return torch.nn.Sequential(torch.nn.Dropout(0.2), torch.nn.Linear(width, 1))
+
+
+def data_files() -> list[Any]:
+    """Every corpus file a head depends on: the phrase banks and the natural turns."""
+    data = resources.files("harness.appraisal").joinpath("data")
+    files = [data.joinpath(p.name) for p in data.iterdir() if p.name.endswith(".yaml")]
+    natural = data.joinpath("natural")
+    files += [natural.joinpath(p.name) for p in natural.iterdir() if p.name.endswith(".jsonl")]
+    return sorted(files, key=lambda f: f.name)
 
 
 def fingerprint(seed: int = 0, epochs: int = 0) -> str:
     """What a trained head depends on: the corpus files, the taxonomy and the architecture."""
-    digest = hashlib.sha256(repr((ENCODER, LAYERS, HIDDEN, LEARNED, seed, epochs)).encode())
-    data = resources.files("harness.appraisal").joinpath("data")
-    for name in sorted(p.name for p in data.iterdir() if p.name.endswith(".yaml")):
-        digest.update(name.encode() + data.joinpath(name).read_bytes())
+    digest = hashlib.sha256(repr((ENCODER, LAYERS, HIDDEN, OUTPUTS, seed, epochs)).encode())
+    for file in data_files():
+        digest.update(file.name.encode() + file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def shipped_dir() -> Path:
+    """The heads trained for this release, inside the package."""
+    return Path(str(resources.files("harness.appraisal").joinpath("trained")))
 
 
 def is_current(folder: Path) -> bool:
@@ -151,24 +122,33 @@ class ClassifierAppraiser:
         import torch
         from safetensors.torch import load_file
 
-        folder = folder or default_dir()
+        folder = folder or shipped_dir()
         if not (folder / WEIGHTS).exists():
             raise DeescError(
                 f"{folder / WEIGHTS}: no trained classifier; run deesc appraisal train"
             )
         card = json.loads((folder / CARD).read_text())
-        if card["labels"] != list(LEARNED):
+        if card["labels"] != list(OUTPUTS):
             raise DeescError(f"{folder / CARD}: trained for another behaviour taxonomy; retrain it")
         self.torch = torch
-        self.encoder = encoder or _shared_encoder()
+        self.encoder = encoder or shared_encoder()
         self.head = build_head(torch, card["width"])
-        self.head.load_state_dict(load_file(folder / WEIGHTS))
+        self.head.load_state_dict({k: v.float() for k, v in load_file(folder / WEIGHTS).items()})
         self.head.eval()
-        self.thresholds = torch.tensor([card["thresholds"][n] for n in LEARNED])
+        self.asks = build_asks(torch, card["width"])
+        self.asks.load_state_dict({k: v.float() for k, v in load_file(folder / ASKS).items()})
+        self.asks.eval()
+        self.thresholds = torch.tensor([card["thresholds"][n] for n in OUTPUTS])
+        self.asks_threshold = float(card["asks_threshold"])
+        self.folder = folder
+        self._matcher: Any = None
 
-    def sentence_probabilities(self, pairs: list[tuple[str, str]]) -> list[tuple[list[str], Any]]:
-        """Per pair of (agent turn, preceding customer turn): its pieces, and their
-        probabilities [pieces, LEARNED]."""
+    def sentence_probabilities(
+        self, pairs: list[tuple[str, str]]
+    ) -> list[tuple[list[str], Any, float, Any]]:
+        """Per pair of (agent turn, preceding customer turn): its pieces, their probabilities
+        [pieces, OUTPUTS], the probability that the customer asked a real question, and each
+        piece's fit with the customer turn (cosine of their last-layer embeddings)."""
         torch = self.torch
         split = [sentences(agent) for agent, _ in pairs]
         unique = sorted({s for parts in split for s in parts} | {c for _, c in pairs})
@@ -178,32 +158,62 @@ class ClassifierAppraiser:
             for parts, (_, customer) in zip(split, pairs, strict=True):
                 sent = torch.stack([vectors[s] for s in parts])
                 cust = vectors[customer].expand_as(sent)
-                out.append((parts, torch.sigmoid(self.head(features(torch, sent, cust)))))
+                asks = (
+                    float(torch.sigmoid(self.asks(vectors[customer]))) if customer.strip() else 0.0
+                )
+                width = sent.shape[1] // len(LAYERS)
+                fit = sent[:, -width:] @ vectors[customer][-width:] if customer.strip() else None
+                probs = torch.sigmoid(self.head(features(torch, sent, cust)))
+                out.append((parts, probs, asks, fit))
         return out
 
     def appraise_many(self, pairs: list[tuple[str, str]]) -> list[Appraisal]:
         out = []
-        for (agent, customer), (parts, probs) in zip(
+        answers = OUTPUTS.index(ANSWERS)
+        for (agent, _), (parts, probs, asks, fit) in zip(
             pairs, self.sentence_probabilities(pairs), strict=True
         ):
+            asked = asks >= self.asks_threshold
             if not agent.strip():  # silence shows nothing, but leaves a question unanswered
-                found: set[str] = with_turn_rules(set(), agent, customer)
+                found: set[str] = {"ignore_question"} if asked else set()
                 out.append(Appraisal(tuple(sorted(found)), {n: 1.0 for n in found}))
                 continue
-            turn = probs.max(dim=0).values
-            found = {
-                n
-                for n, p, t in zip(LEARNED, turn.tolist(), self.thresholds.tolist(), strict=True)
-                if p >= t
-            }
-            found = with_turn_rules(found, agent, customer)
-            scores = {n: round(float(p), 4) for n, p in zip(LEARNED, turn.tolist(), strict=True)}
+            turn = probs.max(dim=0).values.tolist()
+            thresholds = self.thresholds.tolist()
+            found = {n for n, p, t in zip(LEARNED, turn, thresholds, strict=False) if p >= t}
+            unanswered = 1.0 - turn[answers]
+            if asked and turn[answers] < thresholds[answers]:
+                found.add("ignore_question")
+            found = with_apology_rule(found, agent)
+            scores = {n: round(float(p), 4) for n, p in zip(LEARNED, turn, strict=False)}
+            scores["ignore_question"] = round(asks * unanswered, 4)
             strongest = probs.argmax(dim=0).tolist()
             evidence = {n: parts[strongest[LEARNED.index(n)]] for n in found if n in LEARNED}
+            fits = {} if fit is None else {
+                n: round(float(fit[strongest[LEARNED.index(n)]]), 4) for n in found if n in LEARNED
+            }  # fmt: skip
             if "over_apologise" in found:
                 evidence["over_apologise"] = next((p for p in parts if APOLOGY.search(p)), agent)
-            out.append(Appraisal(tuple(sorted(found)), scores, evidence))
+            out.append(Appraisal(tuple(sorted(found)), scores, evidence, fits))
         return out
 
-    def appraise(self, agent_text: str, customer_text: str = "") -> Appraisal:
-        return self.appraise_many([(agent_text, customer_text)])[0]
+    def appraise(
+        self,
+        agent_text: str,
+        customer_text: str = "",
+        persona: Persona | None = None,
+        revealed: Collection[str] = (),
+    ) -> Appraisal:
+        found = self.appraise_many([(agent_text, customer_text)])[0]
+        if persona is None:
+            return found
+        return replace(found, offers=read_offers(self.matcher, agent_text, persona, revealed))
+
+    @property
+    def matcher(self) -> Any:
+        """The learned offer and fact matcher, opened on first use (shares the encoder)."""
+        if self._matcher is None:
+            from harness.appraisal.matching import Matcher
+
+            self._matcher = Matcher(self.folder)
+        return self._matcher

@@ -12,6 +12,7 @@ well a classifier handles wordings it never saw. The same seed gives the same co
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import asdict, dataclass
@@ -23,7 +24,7 @@ import yaml
 
 from harness.behaviours import NAMES, with_unanswered
 
-Split = Literal["train", "test"]
+Split = Literal["train", "test", "natural_test"]
 CONTEXT_ONLY = "ignore_question"  # labelled from the customer's turn, never from a phrase
 # behaviours that `behaviours.with_turn_rules` decides for every appraisal; over-apologising
 # still has phrases, so that the rule is measured on them
@@ -51,7 +52,9 @@ class Example:
     customer: str
     agent: str
     labels: tuple[str, ...]
-    hard_case: str | None = None
+    hard_case: str | None = None  # composed hard cases; for natural turns, the register
+    # whether the customer asked a real question (None: decided by the "?" of the turn before)
+    asks: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "labels": list(self.labels)}
@@ -186,3 +189,52 @@ def build_corpus(seed: int = 0, per_behaviour: int = 320) -> list[Example]:
                     case,
                 )
     return examples
+
+
+NATURAL = "natural"
+NATURAL_TEST = "test_t1.jsonl"  # written by a separate pass; never trained on
+# the annotators' second pass over a sample, for the agreement figures only
+SECOND_PASS = "second_pass.jsonl"
+
+
+def _natural_rows(name: str) -> list[dict[str, Any]]:
+    text = (
+        resources.files("harness.appraisal").joinpath(f"data/{NATURAL}/{name}").read_text("utf-8")
+    )
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def natural_files() -> list[str]:
+    folder = resources.files("harness.appraisal").joinpath(f"data/{NATURAL}")
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("train_"))
+
+
+def _natural_example(row: dict[str, Any], split: Split) -> Example:
+    return Example(row["id"], split, row["domain"], row["customer"], row["agent"],
+                   tuple(sorted(row["labels"])), row["register"],
+                   asks=row["customer_question"] == "real")  # fmt: skip
+
+
+@cache
+def natural_corpus() -> tuple[Example, ...]:
+    """Whole agent turns as real agents write them (chat, scripted, e-mail, calls, counselling,
+    polite-but-unhelpful, negatives and their benign look-alikes), labelled per sentence and
+    per turn to data/LABELLING.md: the training turns, and each of their sentences of two or
+    more as an example of its own (its labels, the same customer turn before it)."""
+    out: list[Example] = []
+    for name in natural_files():
+        for row in _natural_rows(name):
+            out.append(_natural_example(row, "train"))
+            if len(row["sentences"]) < 2:
+                continue
+            for i, sentence in enumerate(row["sentences"]):
+                labels = set(sentence["labels"]) - {"ignore_question", "over_apologise"}
+                out.append(Example(f"{row['id']}.{i}", "train", row["domain"], row["customer"],
+                                   sentence["text"], tuple(sorted(labels)), row["register"],
+                                   asks=False))  # fmt: skip
+    return tuple(out)
+
+
+def natural_test() -> list[Example]:
+    """The held-out natural turns: a separate writer, other scenarios; only ever evaluated."""
+    return [_natural_example(row, "natural_test") for row in _natural_rows(NATURAL_TEST)]

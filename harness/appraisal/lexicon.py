@@ -7,9 +7,12 @@ pattern list misses paraphrased behaviours, so it is no judge of free-form bots 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from harness.appraisal.base import Appraisal
+from harness.appraisal.offers import OfferReading, read_by_cues
 from harness.behaviours import with_turn_rules
+from harness.personas.persona import Persona
 from harness.sentences import split_sentences
 
 _DAYS = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|end of (the )?day|end of (the )?week)"
@@ -156,7 +159,13 @@ def _evidence(text: str, found: set[str]) -> dict[str, str]:
 class LexiconAppraiser:
     name = "lexicon"
 
-    def appraise(self, agent_text: str, customer_text: str = "") -> Appraisal:
+    def appraise(
+        self,
+        agent_text: str,
+        customer_text: str = "",
+        persona: Persona | None = None,
+        revealed: Collection[str] = (),
+    ) -> Appraisal:
         found = {name for name, pattern in _COMPILED.items() if pattern.search(agent_text)}
         if clarifying_questions(agent_text):
             found.add("ask_clarifying_question")
@@ -171,4 +180,7 @@ class LexiconAppraiser:
             found = set()
         found = with_turn_rules(found, agent_text, customer_text)
         ordered = tuple(sorted(found))
-        return Appraisal(ordered, {name: 1.0 for name in ordered}, _evidence(agent_text, found))
+        offers = read_by_cues(agent_text, persona, revealed) if persona else OfferReading()
+        return Appraisal(
+            ordered, {name: 1.0 for name in ordered}, _evidence(agent_text, found), offers=offers
+        )
