@@ -1,12 +1,16 @@
-"""What an appraisal is: the behaviours of the taxonomy that one agent turn shows."""
+"""What an appraisal is: the behaviours of the taxonomy that one agent turn shows, and what
+it offers and asks for of the persona."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
+
+from harness.appraisal.offers import OfferReading
+from harness.personas.persona import Persona
 
 T = TypeVar("T")
 # The learned appraisal is CPU work. Run inside the event loop it would stall every episode and
@@ -27,11 +31,22 @@ class Appraisal:
     scores: dict[str, float] = field(default_factory=dict)
     # behaviour -> the words of the turn that show it (a sentence or clause), for evidence
     evidence: dict[str, str] = field(default_factory=dict)
+    # behaviour -> how well its words fit the customer's turn (cosine, learned appraisals only)
+    fit: dict[str, float] = field(default_factory=dict)
+    # what the turn did about the persona, when it was read against one
+    offers: OfferReading = field(default_factory=OfferReading)
 
 
 class Appraiser(Protocol):
-    """Names the behaviours of an agent turn, given the customer turn before it."""
+    """Reads an agent turn, given the customer turn before it: the behaviours it shows and,
+    given the persona (and the facts already revealed), what it offers and asks for."""
 
     name: str
 
-    def appraise(self, agent_text: str, customer_text: str = "") -> Appraisal: ...
+    def appraise(
+        self,
+        agent_text: str,
+        customer_text: str = "",
+        persona: Persona | None = None,
+        revealed: Collection[str] = (),
+    ) -> Appraisal: ...

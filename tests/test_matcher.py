@@ -1,0 +1,59 @@
+"""Offers, concessions and requests for facts understood in any wording: the learned matcher on
+the held-out personas' paraphrases and near-misses (a separate pass wrote them; no persona of
+them is trained on), with amounts, negation, conditions and parts of an offer checked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CORE
+
+from harness.appraisal.matching import CARD, Matcher, amounts, description_parts, shipped_dir
+from harness.personas.loading import load_personas
+
+
+def test_amounts_are_read_in_digits_and_words() -> None:
+    assert amounts("I'll refund the forty-nine dollars today.") == {49.0}
+    assert amounts("That's £114.99 back, and a hundred and forty for the blender") == {114.99}
+    assert amounts("a hundred and forty dollars") == {140.0}
+    assert description_parts("refund the duplicate charge of $89.99 and cover the $25 overdraft fee") == [
+        "refund the duplicate charge of $89.99", "cover the $25 overdraft fee"]  # fmt: skip
+
+
+def test_the_shipped_card_holds_its_floor_on_held_out_personas() -> None:
+    """The issue's target is F1 >= 0.90 and <= 5% false offers from near-misses; the shipped
+    matcher is short of it (README, "Understanding offers"), so this guards what it reaches."""
+    card = json.loads((shipped_dir() / CARD).read_text())
+    assert card["held_out"]["offer"]["f1"] >= 0.85 and card["held_out"]["fact"]["f1"] >= 0.85
+    assert card["held_out"]["offer"]["no_read_as_offer"] <= 0.10  # near-misses are not offers
+    assert card["items"]["held_out"] >= 40
+    from harness.appraisal.matcher_training import fingerprint
+
+    assert card["fingerprint"] == fingerprint()  # trained on these pair files, not older ones
+
+
+@pytest.mark.slow
+def test_the_issues_billing_offers_are_understood_and_near_misses_are_not() -> None:
+    billing = {p.id: p for p in load_personas([CORE])}["billing-double-charge"]
+    matcher = Matcher()
+    items = [(o.id, o.description) for o in billing.acceptable_resolutions]
+    offers = {
+        "I've reversed the second $89.99 payment and I'll pay back the bank's $25 fee today.": "refund_duplicate",
+        "I'll refund the extra charge and reimburse your overdraft fee.": "refund_duplicate",
+        "I can put $114.99 back on your bill today to cover both.": "bill_credit",
+    }  # fmt: skip
+    for text, expected in offers.items():
+        found = matcher.read(text, items, "offer")
+        assert any(m.label == "offer" for m in found.values()), text
+        assert expected in found, (text, found)
+    for near in ("I can't refund the duplicate charge, I'm afraid.",
+                 "I'll refund $8.99 of it today.",
+                 "If you pay the $30 admin fee, I could look at refunding it.",
+                 "I'll see whether a refund might be possible next month."):  # fmt: skip
+        found = matcher.read(near, items, "offer")
+        assert not any(m.label == "offer" for m in found.values()), near
+    facts = [(f.id, f.fact) for f in billing.hidden_facts]
+    asked = matcher.read("Could you read me the number at the top of your bill?", facts, "fact")
+    assert set(asked) == {"account_number"}
+    assert not matcher.read("I can see the charges from the 3rd.", facts, "fact")
