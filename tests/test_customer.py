@@ -6,14 +6,9 @@ import asyncio
 
 from conftest import CUSTOMER
 
+from harness.appraisal.offers import offers_by_cue, read_by_cues
 from harness.engine.scripted import ScriptedBackend, scripted_engine
-from harness.sim.customer import (
-    CustomerSimulator,
-    clean_line,
-    facts_asked,
-    offers_in,
-    out_of_role_reason,
-)
+from harness.sim.customer import CANDIDATES, CustomerSimulator, clean_line, out_of_role_reason
 from harness.sim.emotion import EmotionalState
 
 
@@ -23,11 +18,14 @@ def simulator(persona, backend: ScriptedBackend) -> CustomerSimulator:
 
 def test_a_fact_is_revealed_only_by_a_question_that_asks_for_it(mini_personas) -> None:
     billing = mini_personas[0]
-    assert facts_asked("I'll check the invoice for you.", billing, set()) == []  # no question
-    assert facts_asked("Could you tell me what happened?", billing, set()) == []  # other question
-    asked = facts_asked("Thanks. What is the invoice number?", billing, set())
-    assert [f.id for f in asked] == ["invoice"]
-    assert facts_asked("What is the invoice number?", billing, {"invoice"}) == []  # once only
+
+    def asked(text: str, revealed: set[str]) -> list[str]:
+        return list(read_by_cues(text, billing, revealed).asked)
+
+    assert asked("I'll check the invoice for you.", set()) == []  # no question
+    assert asked("Could you tell me what happened?", set()) == []  # other question
+    assert asked("Thanks. What is the invoice number?", set()) == ["invoice"]
+    assert asked("What is the invoice number?", {"invoice"}) == []  # once only
 
 
 def test_unrevealed_facts_never_reach_the_model(mini_personas) -> None:
@@ -43,14 +41,20 @@ def test_unrevealed_facts_never_reach_the_model(mini_personas) -> None:
     assert turn.text == "Just fix it." and turn.revealed == []
     assert "INV-1" not in backend.seen[0].prompt
 
-    asked = facts_asked("What is the invoice number?", billing, set())
+    asked = [
+        f
+        for f in billing.hidden_facts
+        if f.id in read_by_cues("What is the invoice number?", billing).asked
+    ]
     turn = asyncio.run(sim.reply(turns, state, [], [], asked, seed=2))
     assert turn.text == "It's invoice INV-1. Just fix it."
     assert turn.revealed == ["invoice"]
-    assert "The invoice number is INV-1." in backend.seen[1].prompt
+    assert "The invoice number is INV-1." in backend.seen[-1].prompt
 
 
-def test_a_line_out_of_role_is_resampled_then_replaced_and_marked(mini_personas) -> None:
+def test_candidates_out_of_role_are_dropped_and_the_voice_stands_in_when_none_will_do(
+    mini_personas,
+) -> None:
     billing = mini_personas[0]
     backend = ScriptedBackend()
     backend.enqueue("Thank you for contacting Testco, how can I help you today?", "Fine, whatever.")
@@ -58,12 +62,15 @@ def test_a_line_out_of_role_is_resampled_then_replaced_and_marked(mini_personas)
     state = EmotionalState.for_persona(billing)
     turns = [{"role": "customer", "text": "You billed me twice."}, {"role": "agent", "text": "Hm."}]
     turn = asyncio.run(sim.reply(turns, state, [], [], [], seed=5))
-    assert turn.text == "Fine, whatever." and turn.fault is None and turn.samples == 2
-    assert [r.sampling.seed for r in backend.seen] == [5, 6]  # the retry uses another seed
+    assert turn.text == "Fine, whatever." and turn.fault is None and turn.samples == CANDIDATES
+    # the candidates are one request of CANDIDATES samples, each with its own seed (the scripted
+    # engine answers each sample as the request of its own it stands for)
+    seeds = [r.sampling.seed for r in backend.seen]
+    assert CANDIDATES == 2 and len(seeds) == 2 and seeds[0] == 5 and len(set(seeds)) == 2
 
-    backend.enqueue("As a customer service agent, I apologize for the inconvenience.", "")
+    backend.enqueue(*["As a customer service agent, I apologize for the inconvenience."] * 2)
     turn = asyncio.run(sim.reply(turns, state, [], [], [], seed=9))
-    assert turn.fault == "out_of_role"
+    assert turn.fault == "out_of_role" and turn.voiced
     assert out_of_role_reason(turn.text) is None and turn.text
 
 
@@ -85,24 +92,27 @@ def test_out_of_role_detection() -> None:
 
 def test_offers_count_only_when_not_negated(mini_personas) -> None:
     inflexible = mini_personas[1]
-    assert offers_in("I can repair it free under warranty.", inflexible.acceptable_resolutions) == [
-        "repair"
-    ]
-    assert offers_in("I can't repair it free, sorry.", inflexible.acceptable_resolutions) == []
+    assert offers_by_cue(
+        "I can repair it free under warranty.", inflexible.acceptable_resolutions
+    ) == ["repair"]
+    assert offers_by_cue("I can't repair it free, sorry.", inflexible.acceptable_resolutions) == []
     policy = "Policy doesn't let me give a cash refund. But I can exchange it."
-    assert offers_in(policy, inflexible.unacceptable_demands) == []
-    assert offers_in(policy, inflexible.acceptable_resolutions) == ["exchange"]
-    assert offers_in("Fine, here's your cash refund.", inflexible.unacceptable_demands) == ["cash"]
+    assert offers_by_cue(policy, inflexible.unacceptable_demands) == []
+    assert offers_by_cue(policy, inflexible.acceptable_resolutions) == ["exchange"]
+    assert offers_by_cue("Fine, here's your cash refund.", inflexible.unacceptable_demands) == [
+        "cash"
+    ]
 
 
 def test_closings_are_decided_by_the_state_not_sampled(mini_personas) -> None:
     billing = mini_personas[0]
     backend = ScriptedBackend(default="unused")
     sim = simulator(billing, backend)
-    accept = sim.closing("accept", 3, billing.acceptable_resolutions[0])
-    assert "refund the second charge" in accept.text
+    offer = billing.acceptable_resolutions[0]
+    accept = sim.closing("accept", 3, offer)
+    assert accept.text in offer.accept  # the persona's own words for this agreement
     hang_up = sim.closing("hang_up", 3)
-    assert any(w in hang_up.text for w in ("Goodbye", "hanging up", "done with this"))
+    assert hang_up.text in billing.voice["hanging_up"]
     assert backend.seen == []
 
 

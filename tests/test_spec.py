@@ -224,7 +224,9 @@ def test_the_customer_accepts_in_their_own_words(mini_personas) -> None:
     from harness.sim.customer import CustomerSimulator
 
     persona = mini_personas[0]
-    offer = replace(persona.acceptable_resolutions[0], description="send you a prepaid label")
+    offer = replace(
+        persona.acceptable_resolutions[0], description="send you a prepaid label", accept=()
+    )
     customer = CustomerSimulator(persona, None, None)  # closings are not sampled
     line = customer.closing("accept", seed=1, accepted=offer).text
     assert "send me a prepaid label" in line and "send you" not in line

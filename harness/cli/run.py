@@ -33,6 +33,7 @@ def _run_config(args: argparse.Namespace) -> RunConfig:
     if args.customer_model:
         overrides["customer_model"] = replace(config.customer_model, spec=args.customer_model)
     names = ("repeats", "seed", "concurrency", "max_turns", "out", "prompt_style", "appraisal",
+             "customer_candidates",
              "judge", "rubric")  # fmt: skip
     for name in names:
         if getattr(args, name) is not None:
@@ -97,6 +98,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--repeats", type=int, help="episodes per persona and agent (default 1)")
     p.add_argument("--seed", type=int, help="run seed (default 0)")
     p.add_argument("--concurrency", type=int, help="episodes in flight at once (default 32)")
+    p.add_argument("--customer-candidates", type=int, metavar="N",
+                   help="customer lines sampled per turn, the critic picks one (default 2; 1: the first)")  # fmt: skip
     p.add_argument("--max-turns", type=int, help="cap on agent turns per episode")
     p.add_argument("--out", help="run directory (default eval_runs/<run id>)")
     p.add_argument(

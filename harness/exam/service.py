@@ -25,7 +25,7 @@ from harness.judge.records import judge_episode
 from harness.personas.exam import ExamSetup
 from harness.results.summary import criterion_values
 from harness.seeds import derive_seed
-from harness.sim.customer import CustomerSimulator
+from harness.sim.customer import CustomerSimulator, shipped_critic
 from harness.sim.episode import EndReason
 from harness.sim.live import LiveConversation
 from harness.transcripts import count_agent_turns
@@ -98,6 +98,7 @@ class ExamService:
         self.appraiser = appraiser
         self.judge = judge
         self.customer_model = customer_model
+        shipped_critic()  # opened now, so that no candidate's first reply waits for it
         self.seed = seed
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.replies = ReplyTimes()

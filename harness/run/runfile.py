@@ -6,6 +6,7 @@ from pathlib import Path
 
 from harness.agents.base import AgentConfig
 from harness.engine.registry import ModelOptions
+from harness.personas.builtin import looks_like_a_name
 from harness.personas.documents import check_schema
 from harness.run.runner import RunConfig
 from harness.sourcefile import read_document
@@ -40,13 +41,22 @@ def load_runfile(path: str | Path) -> RunConfig:
     # what the file leaves out keeps RunConfig's defaults: one place for each default
     optional = {
         k: d[k]
-        for k in ("repeats", "seed", "concurrency", "max_turns", "appraisal", "judge")
+        for k in (
+            "repeats",
+            "seed",
+            "concurrency",
+            "max_turns",
+            "appraisal",
+            "judge",
+            "customer_candidates",
+        )
         if k in d
     }
     if "out" in d:
         optional["out"] = _relative(base, d["out"])
-    if "rubric" in d:
-        optional["rubric"] = _relative(base, d["rubric"])
+    if "rubric" in d:  # a shipped rubric's id stays a name
+        rubric = d["rubric"]
+        optional["rubric"] = rubric if looks_like_a_name(rubric) else _relative(base, rubric)
     if "customer_model" in d:
         optional["customer_model"] = ModelOptions.from_config(d["customer_model"])
     return RunConfig(

@@ -34,7 +34,8 @@ from harness.personas.persona import Persona, personas_hash
 from harness.personas.rubric import DEFAULT_RUBRIC, load_rubric
 from harness.results.store import Run, RunStore
 from harness.seeds import derive_seed
-from harness.sim.customer import CustomerSimulator, PromptStyle
+from harness.sim.critic_training import open_critic
+from harness.sim.customer import CANDIDATES, CustomerSimulator, PromptStyle
 from harness.sim.episode import Episode, EpisodePlan
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ _RESUME_KEYS = (
     "max_turns",
     "appraisal",
     "prompt_style",
+    "customer_candidates",
     "judge",
     "rubric",
 )
@@ -66,6 +68,7 @@ class RunConfig:
     out: str | None = None
     appraisal: str = DEFAULT_APPRAISAL
     prompt_style: PromptStyle = "continuation"
+    customer_candidates: int = CANDIDATES  # lines sampled per customer turn; the critic picks
     judge: str = DEFAULT_JUDGE
     rubric: str = DEFAULT_RUBRIC
 
@@ -81,6 +84,7 @@ class RunConfig:
             "max_turns": self.max_turns,
             "appraisal": self.appraisal,
             "prompt_style": self.prompt_style,
+            "customer_candidates": self.customer_candidates,
             "judge": self.judge,
             "rubric": self.rubric,
         }
@@ -222,6 +226,7 @@ class Runner:
         started_clock = time.perf_counter()
         agents = self._open_agents()
         customer_engine = self.pool.get(self.config.customer_model)
+        critic = open_critic() if self.config.customer_candidates > 1 else None
         # the judge shares the pool: a model judge's requests join the simulation's batches
         judge = open_judge(self.config.judge, self.pool, self.appraiser, self.config.model_options)
         started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -254,6 +259,8 @@ class Runner:
                     customer_engine,
                     self.config.customer_model,
                     prompt_style=self.config.prompt_style,
+                    candidates=self.config.customer_candidates,
+                    critic=critic,
                 )
                 try:
                     episode = Episode(plan, agents[plan.agent_name], customer, self.appraiser)

@@ -1,31 +1,40 @@
 """The simulated customer: a language model kept in character by an explicit state.
 
-The model writes the customer's next line from a prompt holding the persona, the facts revealed
-so far, the current anger in words and what the agent just did. Small models drift out of
-role (they answer as the support agent), so each line is checked; a line out of role is
-sampled again, and if that fails too a plain line in the customer's voice is used instead and
-the turn is marked as a simulator fault. Hidden facts are never in the prompt until the agent
-asks for them; then the customer says them in the persona's own words.
+The model writes the customer's next line from a prompt holding the persona (with examples of
+its voice), the facts revealed so far, the current anger in words and what the agent just did.
+Several candidates are sampled in one batch and chosen from, not the first taken: lines out of
+role are dropped by rule (agent phrases, narration, an echo of the agent), and the critic
+(`critic.py`) picks the line that is complete, in the mood the state asks for and answers the
+agent. When none will do, the persona's own voice line for the mood stands in (and when no
+candidate is even in role, the turn is marked as a simulator fault). Hidden facts are never in
+the prompt until the agent asks for them; then the customer says them in the persona's words.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Literal
 
+from harness.appraisal.base import off_loop
+from harness.appraisal.offers import OfferReading
 from harness.behaviours import BEHAVIOURS
 from harness.engine.base import Engine, Request
 from harness.engine.registry import ModelOptions
 from harness.personas.persona import HiddenFact, Offer, Persona
 from harness.personas.voice import customer_offer
 from harness.sentences import split_sentences, words
+from harness.sim.critic import Critic
 from harness.sim.emotion import EmotionalState
 from harness.transcripts import last_text
 
 Intent = Literal["continue", "accept", "hang_up"]
 PromptStyle = Literal["continuation", "chat"]
+# candidate lines sampled per customer turn, in one batch; the critic picks one
+CANDIDATES = 2
 # the line ends at its first newline (clean_line keeps only that): stop generating there
 STOP = ("\n", "Agent:", "Customer:")
 
@@ -54,39 +63,7 @@ class CustomerTurn:
     revealed: list[str] = field(default_factory=list)
     fault: str | None = None
     samples: int = 0  # model samples drawn for this line (0: not sampled)
-
-
-_NEGATION = re.compile(
-    r"\b(not|no|never|cannot|unable|won't|can't|don't|doesn't|isn't)\b|n't\b", re.I
-)
-
-
-def _cue_said(text: str, cue: str) -> bool:
-    """A cue counts only where its own clause does not negate it ("I can't refund" is no offer)."""
-    lowered, cue = text.lower(), cue.lower()
-    start = lowered.find(cue)
-    while start != -1:
-        clause = re.split(r"[.?!;]", lowered[:start])[-1]
-        if not _NEGATION.search(clause):
-            return True
-        start = lowered.find(cue, start + 1)
-    return False
-
-
-def offers_in(text: str, offers: tuple[Offer, ...]) -> list[str]:
-    """Ids of the offers whose cue phrases an agent turn says (not negated)."""
-    return [o.id for o in offers if any(_cue_said(text, cue) for cue in o.cues)]
-
-
-def facts_asked(agent_text: str, persona: Persona, revealed: set[str]) -> list[HiddenFact]:
-    """Hidden facts the agent asked for: a cue inside a question sentence of the agent's turn."""
-    questions = [s.lower() for s in split_sentences(agent_text) if s.endswith("?")]
-    return [
-        fact
-        for fact in persona.hidden_facts
-        if fact.id not in revealed
-        and any(cue.lower() in q for q in questions for cue in fact.asked_by)
-    ]
+    voiced: bool = False  # the persona's voice line stood in: no candidate would do
 
 
 ECHO_WORDS = 6  # a run of this many of the agent's words, repeated, is an echo
@@ -123,8 +100,27 @@ def clean_line(raw: str) -> str:
     return " ".join(split_sentences(text)[:3])
 
 
-def fallback_line(persona: Persona, state: EmotionalState, rng: random.Random) -> str:
-    """A plain line in the customer's voice, used when the model will not stay in role."""
+def mood_band(anger: float, behaviours: Sequence[str] = ()) -> str:
+    """Which of the persona's voice lines fit now (see `Persona.voice`)."""
+    if "jargon" in behaviours and anger < 8:
+        return "confused"
+    return "furious" if anger >= 8 else "annoyed" if anger >= 4 else "calming"
+
+
+def fallback_line(
+    persona: Persona,
+    state: EmotionalState,
+    rng: random.Random,
+    behaviours: Sequence[str] = (),
+    earlier: Sequence[str] = (),
+) -> str:
+    """A line in the customer's voice when no sampled line will do: the persona's own line for
+    the mood (one not said yet), else a plain one built from its goal."""
+    said = {" ".join(words(e)) for e in earlier}
+    own = [v for v in persona.voice.get(mood_band(state.anger, behaviours), ())
+           if " ".join(words(v)) not in said]  # fmt: skip
+    if own:
+        return rng.choice(own)
     goal = persona.goal.rstrip(".")
     if state.anger >= 7:
         options = [f"That's not good enough. {goal}.", f"Are you even listening? {goal}."]
@@ -138,7 +134,17 @@ def fallback_line(persona: Persona, state: EmotionalState, rng: random.Random) -
     return rng.choice(options)
 
 
+@cache
+def shipped_critic() -> Critic:
+    """The critic every customer shares in this process (opened once: it loads the encoder)."""
+    from harness.sim.critic_training import open_critic
+
+    return open_critic()
+
+
 class CustomerSimulator:
+    # `critic`: where none is given (deesc play, the exam server) the shipped one, so that every
+    # way of meeting the customer chooses its lines the same way
     def __init__(
         self,
         persona: Persona,
@@ -146,13 +152,15 @@ class CustomerSimulator:
         options: ModelOptions,
         *,
         prompt_style: PromptStyle = "continuation",
-        attempts: int = 2,
+        candidates: int = CANDIDATES,
+        critic: Critic | None = None,
     ) -> None:
         self.persona = persona
         self.engine = engine
         self.options = options
         self.prompt_style = prompt_style
-        self.attempts = attempts
+        self.candidates = candidates
+        self.critic = critic
 
     def opening(self, rng: random.Random) -> str:
         return rng.choice(self.persona.opening_lines)
@@ -160,13 +168,22 @@ class CustomerSimulator:
     def header(self) -> str:
         """Who the customer is: the same for every turn of an episode, so it leads the prompt."""
         p, sc = self.persona, self.persona.scenario
+        voice = "; ".join(
+            f"when {band.replace('_', ' ')}: \"{lines[0]}\"" for band, lines in p.voice.items()
+            if band != "hanging_up" and lines
+        )  # fmt: skip
         return (
             f"{p.name}, a customer of {sc.company}, writes about {sc.product}. {sc.situation}\n"
             f"{p.name} wants: {p.goal} Style: {p.style}"
+            + (f"\nHow {p.name} talks - {voice}" if voice else "")
         )
 
     def state_note(
-        self, state: EmotionalState, behaviours: list[str], revealed: list[HiddenFact]
+        self,
+        state: EmotionalState,
+        behaviours: list[str],
+        revealed: list[HiddenFact],
+        reading: OfferReading | None = None,
     ) -> str:
         """How the customer feels and what they know now: changes every turn, so it comes last."""
         p = self.persona
@@ -174,10 +191,26 @@ class CustomerSimulator:
         if behaviours:
             did = "; ".join(BEHAVIOURS[b].description for b in behaviours)
             notes.append(f"The agent's last message: {did}.")
+        notes += self._offer_notes(behaviours, reading)
         if revealed:
             notes.append(f"{p.name} has told the agent: " + " ".join(f.fact for f in revealed))
         notes.append(f"{p.name} is now {state.mood}.")
         return " ".join(notes)
+
+    def _offer_notes(self, behaviours: list[str], reading: OfferReading | None) -> list[str]:
+        """What the customer makes of an offer: one that is only part of the goal, or one that
+        is not what they asked for, gets an answer from the goal instead of silence."""
+        p, goal = self.persona, self.persona.goal.rstrip(".")
+        if reading is None:
+            return []
+        if reading.partial_offers and not reading.offers:
+            return [f"The agent offered only part of what {p.name} wants; {p.name} takes that "
+                    f"part and asks for the rest ({p.name} wants: {goal})."]  # fmt: skip
+        offered = {"offer_solution", "offer_choices"} & set(behaviours)
+        if offered and not reading.offers:
+            return [f"The agent offered something that is not what {p.name} asked for; "
+                    f"{p.name} says what would do instead: {goal}."]  # fmt: skip
+        return []
 
     def request(self, turns: list[dict], note: str, seed: int) -> Request:
         budget = min(self.options.max_new_tokens, 48)
@@ -212,24 +245,34 @@ class CustomerSimulator:
         revealed: list[HiddenFact],
         revealed_now: list[HiddenFact],
         seed: int,
+        reading: OfferReading | None = None,
     ) -> CustomerTurn:
-        """The customer's next line in the conversation, from the model, checked for role."""
-        note = self.state_note(state, behaviours, [*revealed, *revealed_now])
-        line, fault, samples = "", None, 0
+        """The customer's next line: several candidates sampled in one batch, the rule-based
+        role check, then the critic's choice; the persona's voice when none will do."""
+        note = self.state_note(state, behaviours, [*revealed, *revealed_now], reading)
         last_agent = last_text(turns, "agent")
-        for attempt in range(self.attempts):
-            completion = await self.engine.generate(self.request(turns, note, seed + attempt))
-            samples += 1
-            line = clean_line(completion.text)
-            if out_of_role_reason(line, last_agent) is None:
-                fault = None
-                break
+        earlier = [t["text"] for t in turns if t["role"] == "customer"]
+        request = replace(self.request(turns, note, seed), n=max(1, self.candidates))
+        completion = await self.engine.generate(request)  # one prefill for every candidate
+        lines = list(dict.fromkeys(clean_line(s.text) for s in completion.samples))
+        in_role = [line for line in lines if out_of_role_reason(line, last_agent) is None]
+        line, fault, voiced = "", None, False
+        if not in_role:
             fault = "out_of_role"
-        if fault is not None:
-            line = fallback_line(self.persona, state, random.Random(seed))
+        elif self.candidates > 1 or self.critic is not None:
+            # even a single surviving candidate is checked: its rules (complete, no apology when
+            # angry, no loop) decide whether the persona's own voice stands in
+            critic = self.critic or shipped_critic()
+            best, _ = await off_loop(critic.choose, in_role, last_agent, state.anger, earlier)
+            line = best.line if best is not None else ""
+        else:
+            line = in_role[0]
+        if not line:
+            line = fallback_line(self.persona, state, random.Random(seed), behaviours, earlier)
+            voiced = True
         said = " ".join(f.say for f in revealed_now)
         text = f"{said} {line}".strip() if said else line
-        return CustomerTurn(text, [f.id for f in revealed_now], fault, samples)
+        return CustomerTurn(text, [f.id for f in revealed_now], fault, request.n, voiced)
 
     def closing(
         self,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from harness.behaviours import POSITIVE
 from harness.personas.archetypes import default_reactions
-from harness.personas.persona import Persona
+from harness.personas.persona import DEFAULT_ACCEPT_BELOW, Persona
 
 MAX_ANGER = 10.0
 HANGUP_ANGER = 9.0  # at or above this for two agent turns in a row, the customer hangs up
@@ -41,6 +41,7 @@ class EmotionalState:
     patience: int
     drift: float
     reactions: dict[str, float]
+    accept_below: float = DEFAULT_ACCEPT_BELOW
     turns_at_top: int = 0
     turns_without_progress: int = 0
     shown: Counter[str] = field(default_factory=Counter)
@@ -48,7 +49,7 @@ class EmotionalState:
     @classmethod
     def for_persona(cls, persona: Persona) -> EmotionalState:
         t = persona.temperament
-        return cls(t.initial_anger, t.patience, t.drift, reactions_for(persona))
+        return cls(t.initial_anger, t.patience, t.drift, reactions_for(persona), t.accept_below)
 
     def delta_for(self, behaviours: tuple[str, ...] | list[str]) -> float:
         delta = self.drift
@@ -59,22 +60,25 @@ class EmotionalState:
             delta += effect
         return delta
 
-    def react(self, behaviours: tuple[str, ...] | list[str]) -> float:
-        """Apply one agent turn; return the change of anger actually applied."""
+    def react(self, behaviours: tuple[str, ...] | list[str], progress: bool = False) -> float:
+        """Apply one agent turn; return the change of anger actually applied. `progress` is
+        what the turn did for the customer beside calming them (a fact asked for, an offer
+        whole or in part): it keeps their patience as a fall in anger does."""
         before = self.anger
         self.anger = round(min(MAX_ANGER, max(0.0, before + self.delta_for(behaviours))), 3)
         self.shown.update(behaviours)
         self.turns_at_top = self.turns_at_top + 1 if self.anger >= HANGUP_ANGER else 0
-        progressed = self.anger < before - PROGRESS_EPSILON
+        progressed = progress or self.anger < before - PROGRESS_EPSILON
         self.turns_without_progress = 0 if progressed else self.turns_without_progress + 1
         return round(self.anger - before, 3)
 
     @property
     def wants_to_hang_up(self) -> bool:
-        return (
-            self.turns_at_top >= TURNS_AT_TOP_TO_HANG_UP
-            or self.turns_without_progress >= self.patience
-        )
+        """At the top of their anger too long, or out of patience; a customer calm enough to
+        accept an offer waits for one (patience runs out only above `accept_below`)."""
+        if self.turns_at_top >= TURNS_AT_TOP_TO_HANG_UP:
+            return True
+        return self.turns_without_progress >= self.patience and self.anger > self.accept_below
 
     @property
     def mood(self) -> str:

@@ -19,12 +19,12 @@ from harness.appraisal.base import Appraisal, Appraiser, off_loop
 from harness.personas.persona import HiddenFact, Offer, Persona
 from harness.records import EpisodeRecord, EpisodeTurn
 from harness.seeds import derive_seed
-from harness.sim.customer import CustomerSimulator, Intent, facts_asked, offers_in
+from harness.sim.customer import CustomerSimulator, Intent
 from harness.sim.emotion import EmotionalState
 from harness.sim.faults import line_faults
 from harness.transcripts import count_agent_turns
 
-FORMAT_VERSION = 2  # 2: the judge's scores, composite and pass/fail (1 had none)
+FORMAT_VERSION = 3  # 3: partial offers, voiced lines; 2: the judge's scores (1 had none)
 MAX_CONSECUTIVE_AGENT_ERRORS = 2
 
 
@@ -89,9 +89,13 @@ class Episode:
         episode = cls(plan, agent, customer, appraiser)
         by_id = {o.id: o for o in plan.persona.acceptable_resolutions}
         facts = {f.id: f for f in plan.persona.hidden_facts}
-        for turn in turns[1:]:
+        for i, turn in enumerate(turns[1:], start=1):
             if turn["role"] == "agent":
-                episode.state.react(turn.get("behaviours", []))
+                answer = turns[i + 1] if i + 1 < len(turns) else {}
+                progress = bool(
+                    turn.get("offers") or turn.get("partial_offers") or answer.get("revealed")
+                )
+                episode.state.react(turn.get("behaviours", []), progress=progress)
                 for offer in turn.get("offers", []):
                     episode.offered.setdefault(offer, by_id[offer])
                 episode._agent_errors = episode._agent_errors + 1 if turn.get("error") else 0
@@ -125,7 +129,7 @@ class Episode:
             persona=self.persona if self.agent.needs_persona else None,
         )
 
-    async def _agent_turn(self) -> tuple[dict[str, Any], list[str]]:
+    async def _agent_turn(self) -> Appraisal:
         view = self._view()
         turn: dict[str, Any] = {"role": "agent"}
         try:
@@ -134,21 +138,28 @@ class Episode:
         except AgentError as exc:
             turn["text"], turn["error"] = "", str(exc)
             self._agent_errors += 1
-        found = await off_loop(self.appraiser.appraise, turn["text"], view.last_customer_text)
-        behaviours = list(found.behaviours)
-        turn["anger_delta"] = self.state.react(behaviours)
+        revealed = {f.id for f in self.revealed}
+        found = await off_loop(
+            self.appraiser.appraise, turn["text"], view.last_customer_text, self.persona, revealed
+        )
+        reading = found.offers
+        # progress a person would recognise: a fact asked for, an offer (whole or in part)
+        progress = bool(reading.asked or reading.offers or reading.partial_offers)
+        turn["anger_delta"] = self.state.react(found.behaviours, progress=progress)
         turn["state"] = {"anger": self.state.anger}
-        turn["behaviours"] = behaviours
-        if offers := offers_in(turn["text"], self.persona.acceptable_resolutions):
-            turn["offers"] = offers
-        if concessions := offers_in(turn["text"], self.persona.unacceptable_demands):
-            turn["concessions"] = concessions
+        turn["behaviours"] = list(found.behaviours)
+        if reading.offers:
+            turn["offers"] = list(reading.offers)
+        if reading.partial_offers:
+            turn["partial_offers"] = list(reading.partial_offers)
+        if reading.concessions:
+            turn["concessions"] = list(reading.concessions)
         for offer in self.persona.acceptable_resolutions:
-            if offer.id in offers:
+            if offer.id in reading.offers:
                 self.offered.setdefault(offer.id, offer)
         self.turns.append(turn)
         self.appraisals[len(self.turns)] = found
-        return turn, behaviours
+        return found
 
     def _intent(self) -> tuple[Intent, Offer | None]:
         if self.offered and self.state.anger <= self.persona.temperament.accept_below:
@@ -167,19 +178,21 @@ class Episode:
         return False
 
     async def _exchange(self) -> bool:
-        turn, behaviours = await self._agent_turn()
+        found = await self._agent_turn()
+        behaviours = list(found.behaviours)
         if "escalate_to_supervisor" in behaviours:
             self.end_reason = EndReason.ESCALATED
             return True
         if self._agent_errors >= MAX_CONSECUTIVE_AGENT_ERRORS:
             self.end_reason = EndReason.AGENT_ERROR
             return True
-        asked = facts_asked(turn["text"], self.persona, {f.id for f in self.revealed})
+        by_id = {f.id: f for f in self.persona.hidden_facts}
+        asked = [by_id[f] for f in found.offers.asked]
         intent, accepted = self._intent()
         seed = derive_seed(self.plan.seed, "customer", len(self.turns))
         if intent == "continue":
             reply = await self.customer.reply(
-                self.turns, self.state, behaviours, self.revealed, asked, seed
+                self.turns, self.state, behaviours, self.revealed, asked, seed, found.offers
             )
         else:
             reply = self.customer.closing(intent, seed, accepted, asked)
@@ -201,6 +214,8 @@ class Episode:
             customer_turn["faults"] = faults
         if reply.samples:
             customer_turn["samples"] = reply.samples
+        if reply.voiced:
+            customer_turn["voiced"] = True
         self.turns.append(customer_turn)
         if intent == "accept":
             self.end_reason = EndReason.SATISFIED
