@@ -66,16 +66,17 @@ def test_persona_check_passes_good_personas_and_rejects_the_broken_ones(tmp_path
         "leave the customer at least 1 angrier"
     ]
     assert checks["leaks-in-opening"]["problems"] == [
-        "hidden fact 'invoice' comes out without being asked (4 of 4 episodes)"
+        "hidden fact 'invoice' comes out without being asked (6 of 6 episodes)"
     ]
     good = checks["mini-billing"]
     assert good["anger"]["difference"]["mean"] > 5 and good["anger_cliffs_delta"] == 1.0
     assert good["composite"]["difference"]["low"] > 10 and good["in_role"] == 1.0
-    assert good["hidden_facts"] == {"invoice": {"asked": 2, "never": 2}}  # asked by the good agent
-    assert good["end_reasons"] == {
-        "ref:dismissive": {"hung_up": 2},
-        "ref:empathetic": {"satisfied": 2},
-    }
+    # asked by the good agent; the bad one and the unbriefed one (lexicon: cues only) never
+    assert good["hidden_facts"] == {"invoice": {"asked": 2, "never": 4}}
+    ends = good["end_reasons"]
+    assert ends["ref:dismissive"] == {"hung_up": 2} and ends["ref:empathetic"] == {"satisfied": 2}
+    assert set(ends) == {"ref:careful", "ref:dismissive", "ref:empathetic"}
+    assert good["unbriefed"]["agent"] == "ref:careful" and good["unbriefed"]["resolved"] is not None
     assert good["difficulty"]["good_pass_rate"] == 1.0 and good["difficulty"]["turns_to_calm"] >= 1
     # the same verdicts from the finished run, without simulating again
     code = main(["persona", "check", str(MINI), str(BROKEN), "--from-run", str(tmp_path / "run")])
@@ -105,10 +106,12 @@ def test_each_kind_of_simulator_fault_is_detected() -> None:
 def test_faults_are_recorded_and_summaries_and_comparisons_count_them_apart(
     tmp_path, capsys
 ) -> None:
-    # the scripted customer says "I still need this sorted." again and again: a loop
+    # the scripted customer says "I still need this sorted." again and again: a loop, which
+    # reaches the transcript only unchecked (one candidate; the critic would let the voice in)
     out = tmp_path / "run"
     assert main(["run", "--personas", str(MINI), "--agent", "python:helpers:slow_agent",
                  "--customer-model", SCRIPTED_CUSTOMER, "--appraisal", "lexicon", "--repeats", "2",
+                 "--customer-candidates", "1",
                  "--out", str(out), "--no-progress"]) == 0  # fmt: skip
     run = load_run(out)
     faulty = [e for e in run.episodes if e["outcome"]["simulator_faults"]]

@@ -1,4 +1,5 @@
-"""Reference agents, good and bad on purpose: `ref:empathetic` and `ref:dismissive`.
+"""Reference agents, good and bad on purpose: `ref:empathetic` and `ref:dismissive` (and, from
+`unbriefed.py`, `ref:careful` and `ref:courteous`, which never read the persona).
 
 They are deterministic (phrasings vary only with the episode seed) and are handed the persona,
 so the good one can ask for the facts that matter and offer what would resolve the case. They
@@ -11,6 +12,7 @@ import random
 import re
 
 from harness.agents.base import Agent, AgentConfig, AgentContext, AgentView
+from harness.agents.unbriefed import CarefulAgent, CourteousAgent
 from harness.errors import DeescError
 from harness.personas.persona import Persona
 from harness.personas.voice import agent_offer, agent_question
@@ -151,7 +153,12 @@ class DismissiveAgent:
         return _pick(rng, self._LINES[min(turn, len(self._LINES) - 1)])
 
 
-REFERENCE_AGENTS: dict[str, type] = {"empathetic": EmpatheticAgent, "dismissive": DismissiveAgent}
+REFERENCE_AGENTS: dict[str, type] = {
+    "empathetic": EmpatheticAgent,
+    "dismissive": DismissiveAgent,
+    "careful": CarefulAgent,  # never reads the persona
+    "courteous": CourteousAgent,  # never reads the persona, never helps
+}
 
 
 def build_reference_agent(target: str, config: AgentConfig, context: AgentContext) -> Agent:

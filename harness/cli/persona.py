@@ -36,7 +36,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     from harness.agents.base import AgentConfig
     from harness.engine.registry import ModelOptions
-    from harness.personas.check import BAD, GOOD, check_persona, check_text
+    from harness.personas.check import BAD, GOOD, UNBRIEFED, check_persona, check_text
     from harness.run.runner import RunConfig, Runner
 
     if args.from_run:
@@ -49,7 +49,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if missing:
             raise DeescError(f"{run.dir}: the run has no {', '.join(sorted(missing))} episodes")
     else:
-        agents = [GOOD, BAD, *(args.agent or [])]
+        agents = [GOOD, BAD, UNBRIEFED, *(a for a in args.agent or [] if a != UNBRIEFED)]
         out = args.out or tempfile.mkdtemp(prefix="deesc-persona-check-")
         config = RunConfig(personas=tuple(args.paths), agents=tuple(AgentConfig(spec=a) for a in agents),
                            repeats=args.repeats, seed=args.seed, appraisal=args.appraisal, out=out,

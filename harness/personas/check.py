@@ -15,6 +15,8 @@ from harness.sentences import fact_tokens, words
 from harness.stats import paired_difference
 
 GOOD, BAD = "ref:empathetic", "ref:dismissive"
+UNBRIEFED = "ref:careful"  # a competent agent that never reads the persona file
+OFFERING = {"offer_solution", "offer_choices", "explain_policy_with_alternative"}
 MIN_ANGER_GAP = 1.0  # final anger points between the bad and the good reference agent
 MIN_COMPOSITE_GAP = 10.0  # composite points
 MIN_DELTA = 0.5  # Cliff's delta: most bad episodes end angrier (and score lower) than good ones
@@ -101,6 +103,8 @@ class PersonaCheck:
     good_pass_rate: float | None
     turns_to_calm: float | None
     never_calm: int
+    unbriefed_resolved: float | None = None  # share of ref:careful's episodes resolved
+    unrecognised: list[str] = field(default_factory=list)  # its offers that matched nothing
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -117,6 +121,8 @@ class PersonaCheck:
             "end_reasons": self.end_reasons, "simulator_faults": self.faults,
             "difficulty": {"good_pass_rate": self.good_pass_rate, "turns_to_calm": self.turns_to_calm,
                            "never_calm": self.never_calm},
+            "unbriefed": {"agent": UNBRIEFED, "resolved": self.unbriefed_resolved,
+                          "unrecognised_offers": self.unrecognised},
             "problems": self.problems, "passed": not self.problems,
         }  # fmt: skip
 
@@ -151,8 +157,27 @@ def check_persona(persona: Persona, episodes: list[dict]) -> PersonaCheck:
         turns_to_calm=round(mean(c for c in calm if c is not None), 2) if any(c is not None for c in calm) else None,
         never_calm=sum(1 for c in calm if c is None),
     )  # fmt: skip
+    unbriefed = [e for e in mine if e["agent"] == UNBRIEFED]
+    if unbriefed:
+        check.unbriefed_resolved = round(
+            mean(float(e["outcome"]["resolved"]) for e in unbriefed), 4
+        )
+        check.unrecognised = unrecognised_offers(unbriefed)
     check.problems = problems(check)
     return check
+
+
+def unrecognised_offers(episodes: list[dict]) -> list[str]:
+    """Agent turns that made an offer (by their behaviours) that matched none of the persona's
+    resolutions, whole or in part: the wordings a persona author should look at."""
+    out = []
+    for episode in episodes:
+        for turn in episode["turns"]:
+            if turn["role"] != "agent" or not OFFERING & set(turn.get("behaviours", [])):
+                continue
+            if not (turn.get("offers") or turn.get("partial_offers") or turn.get("concessions")):
+                out.append(turn["text"])
+    return list(dict.fromkeys(out))
 
 
 def problems(check: PersonaCheck) -> list[str]:
@@ -214,5 +239,12 @@ def check_text(check: Any) -> str:
         lines.append(
             "  sim. faults  " + ", ".join(f"{k} {v}" for k, v in r["simulator_faults"].items())
         )
+    unbriefed = r["unbriefed"]
+    if unbriefed["resolved"] is not None:
+        lines.append(f"  unbriefed   {unbriefed['agent']} (never reads the persona) resolves "
+                     f"{unbriefed['resolved']:.0%} of its episodes")  # fmt: skip
+        lines += [
+            f"    not recognised as an offer: {t!r}" for t in unbriefed["unrecognised_offers"][:5]
+        ]
     lines += [f"  PROBLEM: {p}" for p in r["problems"]]
     return "\n".join(lines)
