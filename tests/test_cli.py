@@ -75,23 +75,33 @@ def assert_the_judge_separates_them(episodes: list[dict]) -> None:
     persona, and every criterion separating them where it applies."""
     by: dict[tuple[str, str], list[dict]] = {}
     for e in episodes:
-        assert e["format_version"] == 2 and e["judge"] == "behaviour"
+        assert e["format_version"] == 3 and e["judge"] == "behaviour"
         by.setdefault((e["persona_id"], e["agent"]), []).append(e)
     for persona in {p for p, _ in by}:
         good, bad = by[(persona, "ref:empathetic")], by[(persona, "ref:dismissive")]
         assert mean(e["composite"] for e in good) > mean(e["composite"] for e in bad), persona
         assert all(e["passed"] for e in good) and not any(e["passed"] for e in bad), persona
+        compared = 0
         for c in good[0]["scores"]:
-            g = mean(e["scores"][c]["value"] for e in good)
-            b = mean(e["scores"][c]["value"] for e in bad)
-            assert g > b, (persona, c, g, b)
+            # a criterion the conversation gave no occasion for is unscored (not applicable)
+            g = [e["scores"][c]["value"] for e in good if e["scores"][c]["value"] is not None]
+            b = [
+                e["scores"][c]["value"]
+                for e in bad
+                if e["scores"].get(c, {}).get("value") is not None
+            ]
+            if g and b:
+                compared += 1
+                assert mean(g) > mean(b), (persona, c, mean(g), mean(b))
+        assert compared >= 8, (persona, compared)
 
 
 @pytest.mark.slow
 def test_the_done_when_command_on_the_offline_model(tmp_path, capsys) -> None:
     """The issue's acceptance command: lower final anger for the good agent on every persona."""
+    # one repeat (the suite's time budget); the scripted test above runs two
     code = main(["run", "--personas", str(CORE), "--agent", "ref:empathetic", "--agent", "ref:dismissive",
-                 "--repeats", "2", "--seed", "0", "--out", str(tmp_path / "r"), "--no-progress"])  # fmt: skip
+                 "--seed", "0", "--out", str(tmp_path / "r"), "--no-progress"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0
     assert "10/10 personas separate them" in out

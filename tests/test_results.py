@@ -88,7 +88,11 @@ def test_a_run_ends_with_a_summary_whose_means_and_intervals_come_from_its_episo
         drop = mean(e["outcome"]["anger_start"] - e["outcome"]["anger_end"] for e in mine)
         assert overall["anger_drop"]["mean"] == pytest.approx(drop, abs=1e-3)
         for criterion, stat in overall["criteria"].items():
-            values = [e["scores"][criterion]["value"] for e in mine if criterion in e["scores"]]
+            values = [
+                e["scores"][criterion]["value"]
+                for e in mine
+                if e["scores"].get(criterion, {}).get("value") is not None
+            ]  # applicable
             assert stat["n"] == len(values) and stat["mean"] == pytest.approx(
                 mean(values), abs=1e-3
             )
@@ -300,7 +304,7 @@ def test_export_round_trips_every_score(runs, tmp_path, fmt) -> None:
         for criterion in {k[len("score_") :] for k in row if k.startswith("score_")}:
             score = episode["scores"].get(criterion)
             assert row[f"score_{criterion}"] == (score["value"] if score else None)
-            assert row[f"confidence_{criterion}"] == (score["confidence"] if score else None)
+            assert row[f"confidence_{criterion}"] == (score.get("confidence") if score else None)
         assert [t["text"] for t in row["transcript"]] == [t["text"] for t in episode["turns"]]
 
 
@@ -372,8 +376,8 @@ def test_a_newer_format_fails_with_a_clear_message(tmp_path) -> None:
     with pytest.raises(SpecError) as error:
         load_run(tmp_path / "run")
     assert str(error.value) == (
-        f"{tmp_path / 'run' / 'episodes.jsonl'}:2: at /format_version: episode format_version 3 "
-        "cannot be read; this deesc reads 1, 2 (written by a newer deesc: upgrade deesc)"
+        f"{tmp_path / 'run' / 'episodes.jsonl'}:2: at /format_version: episode format_version 4 "
+        "cannot be read; this deesc reads 1, 2, 3 (written by a newer deesc: upgrade deesc)"
     )
     shutil.copy(
         DATA / "invalid-run" / "summary-missing-agents.json", tmp_path / "run" / "summary.json"

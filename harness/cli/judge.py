@@ -50,18 +50,28 @@ def _cmd_judge(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from harness.judge.calibration import calibrate, labelled_records
 
-    records, bad = read_reporting_errors(args.input)
-    labelled, skipped = labelled_records(records, args.label)
+    if args.corpus:
+        from harness.judge.corpora import CORPORA, load_corpus
+
+        if not args.path:
+            raise DeescError("--corpus needs --path: the folder the corpus was downloaded to")
+        records, bad, source = load_corpus(args.corpus, args.path), 0, f"{args.corpus}:{args.path}"
+        label = args.label or CORPORA[args.corpus].numeric
+    elif args.input:
+        (records, bad), source, label = read_reporting_errors(args.input), args.input, args.label
+        if not label:
+            raise DeescError("--input needs --label: the field under meta.labels to compare with")
+    else:
+        raise DeescError("calibrate needs --input FILE, or --corpus NAME --path DIR")
+    labelled, skipped = labelled_records(records, label)
     if len(labelled) < 3:
-        raise DeescError(f"{args.input}: {len(labelled)} transcripts carry meta.labels.{args.label}; "
+        raise DeescError(f"{source}: {len(labelled)} transcripts carry meta.labels.{label}; "
                          "calibration needs at least 3")  # fmt: skip
     rubric, judge, personas = _setup(args)
     result = calibrate(labelled, rubric, judge, personas, args.repeats, skipped)
-    result = {"format_version": 1, "input": args.input, "label": args.label, **result}
+    result = {"format_version": 1, "input": source, "label": label, **result}
     check_record("calibration", result, "calibration result")
-    print(
-        f"{judge.name} against meta.labels.{args.label} ({result['label_kind']}, n={result['n']})\n"
-    )
+    print(f"{judge.name} against meta.labels.{label} ({result['label_kind']}, n={result['n']})\n")
     print(f"{'metric':<10} {'judge':>22} {'reply length':>22}")
     for name, m in result["metrics"].items():
         b = result["baselines"]["reply_length"][name]
@@ -88,8 +98,10 @@ def _interval(m: dict[str, float | None]) -> str:
 def add_commands(sub: Any) -> None:
     from harness.judge import DEFAULT_JUDGE
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--input", required=True, help="transcripts, one JSON object per line")
+    def common(p: argparse.ArgumentParser, input_required: bool = True) -> None:
+        p.add_argument(
+            "--input", required=input_required, help="transcripts, one JSON object per line"
+        )
         p.add_argument(
             "--rubric", default=DEFAULT_RUBRIC, help=f"rubric id or file (default {DEFAULT_RUBRIC})"
         )
@@ -105,9 +117,15 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--out", required=True, help="one judgement per line (JSONL)")
     p.set_defaults(func=_cmd_judge)
 
+    from harness.judge.corpora import CORPORA
+
     p = sub.add_parser("calibrate", help="agreement of the judge with human labels")
-    common(p)
-    p.add_argument("--label", required=True, help="field under meta.labels (numeric, or 0/1)")
+    common(p, input_required=False)
+    p.add_argument("--corpus", choices=sorted(CORPORA),
+                   help="a public human-rated corpus, read in its published format from --path")  # fmt: skip
+    p.add_argument("--path", help="the folder holding the corpus's files (with --corpus)")
+    p.add_argument("--label", help="field under meta.labels (numeric, or 0/1); with --corpus, "
+                   "default its rating (e.g. empathy), or its good/poor split (e.g. empathic)")  # fmt: skip
     p.add_argument("--repeats", type=int, default=1, help="judge each transcript K times (spread)")
     p.add_argument("--out", help="write the figures as JSON")
     p.set_defaults(func=_cmd_calibrate)

@@ -71,6 +71,8 @@ class Judgement:
     scores: dict[str, CriterionScore]
     critical_failures: tuple[str, ...] = ()
     judge: str = ""
+    # whether the customer was helped (occasions.helped); None when the judge cannot tell
+    helped: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

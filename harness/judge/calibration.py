@@ -163,3 +163,40 @@ def calibrate(
         result["repeats"] = {"k": repeats, "mean_sd": round(statistics.fmean(spreads), 4),
                              "max_sd": round(max(spreads), 4)}  # fmt: skip
     return result
+
+
+def real_text_report(
+    records: list[dict[str, Any]],
+    judged: list[dict[str, Any]],
+    numeric: str,
+    binary: str,
+    negative_turns: list[bool] | None = None,
+) -> dict[str, Any]:
+    """The judge against people on one corpus, beside the reply-length baseline: rank
+    correlation with the numeric rating, AUROC of good against poor, and the false alarms on
+    conversations people rated good (a critical failure; an agent turn read as negative)."""
+    composite = [j["composite"] if j["composite"] is not None else 0.0 for j in judged]
+    lengths = [reply_length(r["turns"]) for r in records]
+    labels = [r["meta"]["labels"] for r in records]
+    out: dict[str, Any] = {"n": len(records)}
+    for name, values in (("judge", composite), ("reply_length", lengths)):
+        rated = [(v, lab[numeric]) for v, lab in zip(values, labels, strict=True) if numeric in lab]
+        split = [(v, lab[binary]) for v, lab in zip(values, labels, strict=True) if binary in lab]
+        out[name] = {
+            "spearman": agreement(*zip(*rated, strict=True), "numeric", on_composite_scale=False)["spearman"],
+            "auroc": agreement(*zip(*split, strict=True), "binary", on_composite_scale=False)["auroc"],
+        }  # fmt: skip
+    good = [i for i, lab in enumerate(labels) if lab.get(binary) == 1]
+    out["good"] = len(good)
+    out["critical_failures_on_good"] = (
+        round(sum(1 for i in good if judged[i]["critical_failures"]) / len(good), 4)
+        if good
+        else None
+    )
+    out["passed_good"] = (
+        round(sum(1 for i in good if judged[i]["passed"]) / len(good), 4) if good else None
+    )
+    if negative_turns is not None:
+        out["negative_turns_on_good"] = round(
+            sum(negative_turns[i] for i in good) / len(good), 4) if good else None  # fmt: skip
+    return out

@@ -40,6 +40,9 @@ def verdict(rubric: Rubric, judgement: Judgement, outcome: dict[str, Any] | None
                 "critical_failures": list(judgement.critical_failures)}  # fmt: skip
     composite = 100 * sum(weight_of[k] * parts[k] for k in used) / sum(used.values())
     passed = composite >= rubric.pass_mark and not judgement.critical_failures
+    # a pass is for helping the customer, not for the words alone
+    if rubric.pass_requires_help and judgement.helped is False:
+        passed = False
     return {
         "composite": round(composite, 2),
         "passed": passed,

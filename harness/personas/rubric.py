@@ -25,6 +25,8 @@ class Criterion:
     evidence_behaviours: tuple[str, ...]
     penalty_behaviours: tuple[str, ...]
     tip: str | None = None
+    occasion: str = "always"  # when the conversation gives occasion for it (schema: occasion)
+    nothing_shown: float = 3.0  # the score with occasion and nothing shown (3: as rubrics 1.0-1.1)
 
     def applies(self, archetype: str | None) -> bool:
         """Criteria with no `applies_to` apply everywhere, also when the archetype is unknown."""
@@ -58,6 +60,7 @@ class Rubric:
     pass_mark: float
     source: str
     content_hash: str
+    pass_requires_help: bool = False
 
 
 def load_rubric(path: str | Path) -> Rubric:
@@ -83,6 +86,8 @@ def load_rubric(path: str | Path) -> Rubric:
                 evidence_behaviours=tuple(c.get("evidence_behaviours", [])),
                 penalty_behaviours=tuple(c.get("penalty_behaviours", [])),
                 tip=c.get("tip"),
+                occasion=c.get("occasion", "always"),
+                nothing_shown=float(c.get("nothing_shown", 3.0)),
             )
             for c in d["criteria"]
         ),
@@ -96,4 +101,5 @@ def load_rubric(path: str | Path) -> Rubric:
         pass_mark=float(d["pass_mark"]),
         source=str(doc.path),
         content_hash=content_hash(d),
+        pass_requires_help=bool(d.get("pass_requires_help", False)),
     )

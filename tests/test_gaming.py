@@ -1,0 +1,67 @@
+"""Phrases alone must not pass an exam: every gaming attempt of `harness.judge.gaming` takes
+each shipped exam as a candidate would, beside `ref:careful`, which never reads the persona
+but listens and helps. bench/gaming.py does the same with the offline customer model."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CUSTOMER
+
+from harness.agents.base import AgentConfig
+from harness.exam.attempts import attempt_result
+from harness.judge.gaming import ATTEMPTS
+from harness.personas.builtin import shipped
+from harness.personas.exam import load_exams
+from harness.run.runner import RunConfig, Runner
+
+CAREFUL = "ref:careful"
+# KNOWN WEAKNESS (README, "Not gameable by phrases"): these still pass the core exam against the
+# scripted customer, because the matcher reads their pasted offer sentences ("I can refund it
+# now, or credit it to your next bill") as the persona's own remedy on most personas, and the
+# exam averages the conversations. The test states it, so that a fix shows up here.
+KNOWN_TO_PASS = {"tip_stuffing", "one_paragraph"}
+
+
+@pytest.fixture(scope="module")
+def pool():
+    from harness.engine.registry import EnginePool
+    from harness.engine.scripted import ScriptedBackend, scripted_engine
+
+    backend = ScriptedBackend(
+        rules=[(r"is now (furious|angry)", "This is useless. Just fix it."),
+               (r"is now (calm|a little annoyed)", "Okay, that helps. What next?")],
+        default="I still need this sorted out.",
+    )  # fmt: skip
+    pool = EnginePool()
+    pool.register(CUSTOMER, scripted_engine(backend, CUSTOMER.spec))
+    return pool
+
+
+@pytest.mark.slow
+def test_no_gaming_attempt_passes_a_shipped_exam(tmp_path, pool) -> None:
+    agents = [f"python:harness.judge.gaming:{name}" for name in ATTEMPTS] + [CAREFUL]
+    exams = load_exams(shipped("exams"))
+    assert exams
+    for exam_id, setup in exams.items():
+        config = RunConfig(
+            personas=tuple(p.source for p in setup.personas),
+            agents=tuple(AgentConfig(spec=a) for a in agents),
+            rubric=setup.rubric.source,
+            customer_model=CUSTOMER,
+            out=str(tmp_path / exam_id),
+        )
+        result = Runner(config, pool=pool, progress=False).run()
+        assert not result.failures
+        for agent in agents:
+            mine = [e for e in result.episodes if e["agent"] == agent]
+            assert len(mine) == len(setup.personas)
+            _, passed = attempt_result(mine, setup.exam.pass_mark)
+            if agent == CAREFUL:
+                # where it resolves the customer, the careful agent's conversation passes
+                resolved = [e for e in mine if e["outcome"]["resolved"]]
+                assert resolved and all(e["passed"] for e in resolved), exam_id
+            elif agent.rsplit(":", 1)[-1] in KNOWN_TO_PASS:
+                assert passed, f"{agent} no longer passes: remove it from KNOWN_TO_PASS"
+            else:
+                assert not passed, (exam_id, agent, [e["composite"] for e in mine])
+                assert not any(e["passed"] for e in mine), (exam_id, agent)
