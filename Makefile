@@ -66,11 +66,14 @@ test-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends chromium postgresql; }
 
+# two workers, one core each (tests/conftest.py), a test file to a worker
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 test: setup test-deps
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup test-deps
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow"
 
 # the exam server on 127.0.0.1:8000 with the shipped exams (trainer token printed at start)
 serve: setup

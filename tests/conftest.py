@@ -3,6 +3,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# `make test` runs the suite on two workers (pytest-xdist): one core each, set before torch is
+# imported, so the workers' kernels do not fight over the same cores
+if (worker := os.environ.get("PYTEST_XDIST_WORKER", "")).startswith("gw"):
+    cores = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+
 import pytest
 
 from harness.engine.registry import EnginePool, ModelOptions

@@ -36,4 +36,10 @@ def test_the_wheel_ships_schemas_personas_data_and_the_corpus(tmp_path) -> None:
     assert "harness/personas/archetypes.yaml" in data and len(data) > 20
     missing = [name for name in data if name not in names]
     assert not missing, missing
-    assert not [n for n in names if n.endswith(".safetensors")]  # trained weights live in the cache
+    # the trained heads ship, each beside the card whose fingerprint says what it was trained on
+    weights = {n for n in names if n.endswith(".safetensors")}
+    assert weights and all(
+        n.rsplit("/", 1)[0] + "/"
+        in {c.rsplit("/", 1)[0] + "/" for c in names if c.endswith(".json")}
+        for n in weights
+    )
