@@ -37,6 +37,10 @@ def mini_personas():
 
 @pytest.fixture
 def customer_backend() -> ScriptedBackend:
+    return scripted_customer()
+
+
+def scripted_customer() -> ScriptedBackend:
     """A deterministic customer: its line depends on the mood the prompt describes."""
     return ScriptedBackend(
         rules=[
@@ -49,6 +53,11 @@ def customer_backend() -> ScriptedBackend:
 
 @pytest.fixture
 def pool(customer_backend: ScriptedBackend) -> EnginePool:
+    return scripted_pool(customer_backend)
+
+
+def scripted_pool(backend: ScriptedBackend) -> EnginePool:
+    """An engine pool whose customer model (CUSTOMER) is `backend`."""
     pool = EnginePool()
-    pool.register(CUSTOMER, scripted_engine(customer_backend, CUSTOMER.spec))
+    pool.register(CUSTOMER, scripted_engine(backend, CUSTOMER.spec))
     return pool

@@ -22,21 +22,6 @@ CAREFUL = "ref:careful"
 KNOWN_TO_PASS = {"tip_stuffing", "one_paragraph"}
 
 
-@pytest.fixture(scope="module")
-def pool():
-    from harness.engine.registry import EnginePool
-    from harness.engine.scripted import ScriptedBackend, scripted_engine
-
-    backend = ScriptedBackend(
-        rules=[(r"is now (furious|angry)", "This is useless. Just fix it."),
-               (r"is now (calm|a little annoyed)", "Okay, that helps. What next?")],
-        default="I still need this sorted out.",
-    )  # fmt: skip
-    pool = EnginePool()
-    pool.register(CUSTOMER, scripted_engine(backend, CUSTOMER.spec))
-    return pool
-
-
 @pytest.mark.slow
 def test_no_gaming_attempt_passes_a_shipped_exam(tmp_path, pool) -> None:
     agents = [f"python:harness.judge.gaming:{name}" for name in ATTEMPTS] + [CAREFUL]

@@ -4,7 +4,7 @@ offers and questions are understood in its own words; a courteous, useless one r
 from __future__ import annotations
 
 import pytest
-from conftest import CORE, CUSTOMER, MINI
+from conftest import CORE, CUSTOMER, MINI, scripted_customer, scripted_pool
 
 from harness.agents.base import AgentConfig
 from harness.run.runner import RunConfig, Runner
@@ -24,17 +24,7 @@ def episodes(tmp_path_factory, request) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def pool():
-    from harness.engine.registry import EnginePool
-    from harness.engine.scripted import ScriptedBackend, scripted_engine
-
-    backend = ScriptedBackend(
-        rules=[(r"is now (furious|angry)", "This is useless. Just fix it."),
-               (r"is now (calm|a little annoyed)", "Okay, that helps. What next?")],
-        default="I still need this sorted out.",
-    )  # fmt: skip
-    pool = EnginePool()
-    pool.register(CUSTOMER, scripted_engine(backend, CUSTOMER.spec))
-    return pool
+    return scripted_pool(scripted_customer())
 
 
 def resolved(episodes: list[dict], agent: str, personas: set[str]) -> float:
