@@ -30,12 +30,15 @@ class EpisodeTurn(TypedDict):
     behaviours: NotRequired[list[str]]  # agent turns
     anger_delta: NotRequired[float]  # agent turns
     offers: NotRequired[list[str]]  # agent turns
+    partial_offers: NotRequired[list[str]]  # agent turns
+    repeated: NotRequired[bool]  # agent turns
     concessions: NotRequired[list[str]]  # agent turns
     error: NotRequired[str]  # agent turns
     revealed: NotRequired[list[str]]  # customer turns
     fault: NotRequired[str]  # customer turns
     faults: NotRequired[list[str]]  # customer turns
     samples: NotRequired[int]  # customer turns
+    voiced: NotRequired[bool]  # customer turns
 
 
 class Outcome(TypedDict):

@@ -4,6 +4,7 @@ simulator, the appraisals and the checks on customer lines share."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _BOUNDARY = re.compile(r"(?<=[.?!])\s+")
 
@@ -29,6 +30,27 @@ _WORD = re.compile(r"[a-z0-9']+")
 def words(text: str) -> list[str]:
     """Lower-case words and numbers, punctuation dropped: for comparing what two lines say."""
     return _WORD.findall(text.lower())
+
+
+# a turn says again what an earlier one said when this share of its word triples (or, for a
+# turn under three words, all of it) is in that earlier turn: one pasted paragraph sent turn
+# after turn, with a word changed or a sentence added, still repeats
+REPEAT_SHARE = 0.8
+
+
+def _triples(text: str) -> set[tuple[str, ...]]:
+    said = words(text)
+    if len(said) < 3:
+        return {tuple(said)} if said else set()
+    return {tuple(said[i : i + 3]) for i in range(len(said) - 2)}
+
+
+def repeats(text: str, earlier: Iterable[str]) -> bool:
+    """Whether `text` mostly says again what one of the `earlier` turns said."""
+    mine = _triples(text)
+    if not mine:
+        return False
+    return any(len(mine & _triples(e)) >= REPEAT_SHARE * len(mine) for e in earlier)
 
 
 # a number with letters, a currency sign or three or more digits: a reference or an amount

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import asyncio
 
+# a different question each turn: a turn said again would anger the customer by itself
+_QUESTIONS = (
+    "I'm sorry. Could you tell me the invoice number?",
+    "Thanks. Which date was the invoice sent?",
+    "And what amount does it show at the bottom?",
+    "Understood. Is the account in your own name?",
+    "Right. Have you contacted us about this before?",
+    "Okay. Which payment method did you use for it?",
+    "I see. Did you get a confirmation email back then?",
+    "Got it. When would be a good time to call you?",
+)
+
 
 async def slow_agent(turns: list[dict[str, str]]) -> str:
     await asyncio.sleep(0.15)
-    return "I'm sorry. Could you tell me the invoice number?"
+    return _QUESTIONS[sum(t["role"] == "agent" for t in turns) % len(_QUESTIONS)]
 
 
 def escalating_agent(turns: list[dict[str, str]]) -> str:

@@ -40,6 +40,17 @@ def test_repeated_positive_behaviour_wears_off_but_negative_does_not() -> None:
     assert [s2.react(["jargon"]) for _ in range(3)] == pytest.approx([0.8, 0.8, 0.8])
 
 
+def test_a_turn_said_again_calms_no_one_and_is_no_progress() -> None:
+    fresh, again = state(anger=6.0, patience=2), state(anger=6.0, patience=2)
+    fresh.react(["apologise", "offer_solution"], progress=True)
+    again.react(["apologise", "offer_solution"], progress=True, repeated=True)
+    assert fresh.anger < 6.0 and fresh.turns_without_progress == 0
+    # its warm words count nothing, it angers as ignoring the customer does, and no offer in
+    # it counts as progress: the customer's patience runs down
+    assert again.anger == pytest.approx(6.0 + again.reactions["ignore_question"])
+    assert again.turns_without_progress == 1
+
+
 def test_persona_reactions_override_archetype_defaults(mini_personas) -> None:
     billing, inflexible = mini_personas
     assert reactions_for(inflexible)["explain_policy_with_alternative"] == -1.2  # archetype

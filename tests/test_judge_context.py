@@ -71,6 +71,21 @@ def test_a_pass_needs_a_helped_customer() -> None:
     assert not helped(talk("x", "y"), [(2, read("acknowledge_feelings"))], escalation_applies=False)
 
 
+def test_a_pasted_paragraph_with_a_word_changed_still_repeats() -> None:
+    from harness.sentences import repeats
+
+    paragraph = (
+        "I'm really sorry about this. Could you give me your account number? "
+        "I can offer you a refund or a replacement, whichever you prefer."
+    )
+    assert repeats(paragraph.replace("really", "so"), [paragraph])
+    assert repeats(paragraph + " Thanks for waiting.", ["Hello.", paragraph])
+    assert not repeats("Could you give me the order number from the receipt, please?", [paragraph])
+    assert not repeats("Thanks.", ["Thanks for your patience."]) and repeats("Thanks.", ["thanks"])
+    conversation = talk("Hi.", paragraph, "What?", paragraph.replace("really", "truly"))
+    assert repeated_turns(conversation) == {4}
+
+
 def test_a_turn_said_again_shows_nothing_new() -> None:
     same = "I understand how frustrating this is. I'll refund it today."
     conversation = talk("Where is my refund?", same, "That's what you said last time!", same)

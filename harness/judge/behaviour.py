@@ -13,7 +13,7 @@ the evidence behaviours, each at its strongest turn, the strongest counting 3/4 
 1/4 when a criterion has several, so two kinds of evidence are needed for a 5. Strength is the
 classifier's probability, discounted where the words do not fit the conversation: empathy or a
 restatement that shares nothing with what the customer said, an offer that is none of the
-persona's resolutions, a turn that repeats an earlier one word for word. `penalty` is the
+persona's resolutions, a turn that mostly repeats an earlier one. `penalty` is the
 strongest penalty behaviour's probability. Confidence is how far from undecided (0.5) the
 probabilities of the criterion's behaviours are. Evidence quotes are the pieces of the agent's
 turns in which the classifier found each behaviour.
@@ -29,7 +29,7 @@ from harness.judge.base import Conversation, CriterionScore, Evidence, Judgement
 from harness.judge.evidence import verified
 from harness.judge.occasions import helped, occasions
 from harness.personas.rubric import Criterion, Rubric
-from harness.sentences import words
+from harness.sentences import repeats
 
 SHOWN_WEIGHTS = (0.75, 0.25)
 PENALTY_DROP = 3.0
@@ -52,14 +52,14 @@ OFFERS = frozenset({"offer_solution", "offer_choices"})
 
 
 def repeated_turns(conversation: Conversation) -> set[int]:
-    """Agent turns that repeat an earlier agent turn of the conversation word for word: what
-    they show was already shown, and saying it again is not listening."""
-    seen, out = set(), set()
+    """Agent turns that mostly repeat an earlier agent turn of the conversation: what they show
+    was already shown, and saying it again is not listening."""
+    earlier: list[str] = []
+    out = set()
     for number, text, _ in conversation.agent_turns():
-        key = " ".join(words(text))
-        if key and key in seen:
+        if repeats(text, earlier):
             out.add(number)
-        seen.add(key)
+        earlier.append(text)
     return out
 
 

@@ -1,7 +1,9 @@
 """The customer's explicit emotional state and how agent behaviours move it.
 
 Anger lives on 0-10. After each agent turn: anger += sum of the reactions to the behaviours
-the appraisal found (positive ones damped when repeated) + the persona's drift, clipped.
+the appraisal found (positive ones damped when repeated) + the persona's drift, clipped. A turn
+that says again what an earlier one said calms no one: its positive behaviours count nothing,
+and it angers as ignoring the customer does.
 """
 
 from __future__ import annotations
@@ -51,24 +53,33 @@ class EmotionalState:
         t = persona.temperament
         return cls(t.initial_anger, t.patience, t.drift, reactions_for(persona), t.accept_below)
 
-    def delta_for(self, behaviours: tuple[str, ...] | list[str]) -> float:
+    def delta_for(self, behaviours: tuple[str, ...] | list[str], repeated: bool = False) -> float:
         delta = self.drift
+        if repeated:
+            delta += self.reactions.get("ignore_question", 0.0)
         for name in behaviours:
             effect = self.reactions.get(name, 0.0)
             if name in POSITIVE and effect < 0:
-                effect *= 0.5 ** self.shown[name]
+                effect = 0.0 if repeated else effect * 0.5 ** self.shown[name]
             delta += effect
         return delta
 
-    def react(self, behaviours: tuple[str, ...] | list[str], progress: bool = False) -> float:
+    def react(
+        self,
+        behaviours: tuple[str, ...] | list[str],
+        progress: bool = False,
+        repeated: bool = False,
+    ) -> float:
         """Apply one agent turn; return the change of anger actually applied. `progress` is
         what the turn did for the customer beside calming them (a fact asked for, an offer
-        whole or in part): it keeps their patience as a fall in anger does."""
+        whole or in part): it keeps their patience as a fall in anger does. A `repeated` turn
+        (`harness.sentences.repeats`) is no progress, whatever it says."""
         before = self.anger
-        self.anger = round(min(MAX_ANGER, max(0.0, before + self.delta_for(behaviours))), 3)
+        delta = self.delta_for(behaviours, repeated)
+        self.anger = round(min(MAX_ANGER, max(0.0, before + delta)), 3)
         self.shown.update(behaviours)
         self.turns_at_top = self.turns_at_top + 1 if self.anger >= HANGUP_ANGER else 0
-        progressed = progress or self.anger < before - PROGRESS_EPSILON
+        progressed = not repeated and (progress or self.anger < before - PROGRESS_EPSILON)
         self.turns_without_progress = 0 if progressed else self.turns_without_progress + 1
         return round(self.anger - before, 3)
 

@@ -19,6 +19,7 @@ from harness.appraisal.base import Appraisal, Appraiser, off_loop
 from harness.personas.persona import HiddenFact, Offer, Persona
 from harness.records import EpisodeRecord, EpisodeTurn
 from harness.seeds import derive_seed
+from harness.sentences import repeats
 from harness.sim.customer import CustomerSimulator, Intent
 from harness.sim.emotion import EmotionalState
 from harness.sim.faults import line_faults
@@ -95,7 +96,11 @@ class Episode:
                 progress = bool(
                     turn.get("offers") or turn.get("partial_offers") or answer.get("revealed")
                 )
-                episode.state.react(turn.get("behaviours", []), progress=progress)
+                episode.state.react(
+                    turn.get("behaviours", []),
+                    progress=progress,
+                    repeated=bool(turn.get("repeated")),
+                )
                 for offer in turn.get("offers", []):
                     episode.offered.setdefault(offer, by_id[offer])
                 episode._agent_errors = episode._agent_errors + 1 if turn.get("error") else 0
@@ -145,7 +150,11 @@ class Episode:
         reading = found.offers
         # progress a person would recognise: a fact asked for, an offer (whole or in part)
         progress = bool(reading.asked or reading.offers or reading.partial_offers)
-        turn["anger_delta"] = self.state.react(found.behaviours, progress=progress)
+        earlier = [t["text"] for t in self.turns if t["role"] == "agent"]
+        repeated = repeats(turn["text"], earlier)
+        turn["anger_delta"] = self.state.react(found.behaviours, progress, repeated)
+        if repeated:
+            turn["repeated"] = True
         turn["state"] = {"anger": self.state.anger}
         turn["behaviours"] = list(found.behaviours)
         if reading.offers:
