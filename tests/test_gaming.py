@@ -19,7 +19,7 @@ CAREFUL = "ref:careful"
 # scripted customer, because the matcher reads their pasted offer sentences ("I can refund it
 # now, or credit it to your next bill") as the persona's own remedy on most personas, and the
 # exam averages the conversations. The test states it, so that a fix shows up here.
-KNOWN_TO_PASS = {"tip_stuffing", "one_paragraph"}
+KNOWN_TO_PASS: set[str] = set()
 
 
 @pytest.mark.slow

@@ -243,6 +243,8 @@ def coverage_features(
 
 
 N_COVERAGE = 7
+# where, in a pair's features, the coverage of the description's least-said part lies
+LEAST_PART = -(N_COVERAGE + 1) + 3
 
 
 def pair_features(torch: Any, vectors: dict[str, Any], piece: str, description: str) -> Any:
@@ -309,13 +311,18 @@ class Matcher:
             self.heads[kind] = head.eval()
         self.thresholds = card["thresholds"]
 
-    def probabilities(self, kind: str, pairs: list[tuple[str, str]]) -> Any:
-        """[pairs, labels] for (piece, description) pairs of one kind ("offer" or "fact")."""
+    def features(self, pairs: list[tuple[str, str]]) -> Any:
         torch = self.torch
         vectors = self.encoder.encode_tokens([t for pair in pairs for t in pair])
-        x = torch.stack([pair_features(torch, vectors, p, d) for p, d in pairs])
-        with torch.inference_mode():
-            return torch.softmax(self.heads[kind](x), dim=-1)
+        return torch.stack([pair_features(torch, vectors, p, d) for p, d in pairs])
+
+    def probabilities(self, kind: str, pairs: list[tuple[str, str]]) -> Any:
+        """[pairs, labels] for (piece, description) pairs of one kind ("offer" or "fact")."""
+        return self._softmax(kind, self.features(pairs))
+
+    def _softmax(self, kind: str, x: Any) -> Any:
+        with self.torch.inference_mode():
+            return self.torch.softmax(self.heads[kind](x), dim=-1)
 
     def read(self, text: str, items: list[tuple[str, str]], kind: str) -> dict[str, Match]:
         """For each (id, description) item: the strongest label over the turn's pieces."""
@@ -323,16 +330,22 @@ class Matcher:
             return {}
         labels = OFFER_LABELS if kind == "offer" else FACT_LABELS
         found = pieces(text)
-        pairs = [(p, d) for _, d in items for p in found]
-        probs = self.probabilities(kind, pairs).reshape(len(items), len(found), len(labels))
+        x = self.features([(p, d) for _, d in items for p in found])
+        probs = self._softmax(kind, x).reshape(len(items), len(found), len(labels))
+        least_part = x[:, LEAST_PART].reshape(len(items), len(found))
+        # an offer must say every part of the resolution in some words; the head alone lets a
+        # pasted sentence that shares one part (a refund, a number of days) through
+        floor = self.thresholds.get("least_part", 0.0) if kind == "offer" else 0.0
         out = {}
-        for (item_id, _), rows in zip(items, probs, strict=True):
-            best = rows[:, 0].argmax()
-            positive = float(rows[best, 0])
+        for (item_id, _), rows, covered in zip(items, probs, least_part, strict=True):
+            whole = rows[:, 0] * (covered >= floor)
+            best = whole.argmax()
+            positive = float(whole[best])
             if positive >= self.thresholds[kind]:
                 out[item_id] = Match(item_id, labels[0], positive, found[int(best)])
             elif kind == "offer":
-                part = rows[:, 1].argmax()
-                if float(rows[part, 1] + rows[part, 0]) >= self.thresholds["partial"]:
-                    out[item_id] = Match(item_id, "partial", float(rows[part, 1]), found[int(part)])
+                some = rows[:, 0] + rows[:, 1]
+                part = some.argmax()
+                if float(some[part]) >= self.thresholds["partial"]:
+                    out[item_id] = Match(item_id, "partial", float(some[part]), found[int(part)])
         return out
