@@ -76,3 +76,25 @@ def test_an_offer_must_say_every_part_of_the_resolution() -> None:
     assert not any(m.label == "offer" for m in found.values()), found
     whole = "I'll have it repaired free under warranty within five days, and lend you a laptop until then."
     assert matcher.read(whole, items, "offer")["warranty_repair_loan"].label == "offer"
+
+
+def test_the_stock_second_pass_agrees_with_the_labels_it_checked() -> None:
+    """The blind second labelling of stock examples (LABELLING.md) is of the shipped labels,
+    and agrees with them as the guide reports."""
+    from harness.appraisal.matcher_training import matcher_items
+
+    shipped = {
+        (split, item["id"], example["text"]): example["label"]
+        for split in ("train", "heldout")
+        for item in matcher_items(f"{split}.jsonl")
+        for example in item["examples"]
+    }
+    folder = shipped_dir().parent / "data" / "matcher"
+    rows = [
+        json.loads(line) for line in (folder / "stock_second_pass.jsonl").read_text().splitlines()
+    ]
+    assert len(rows) == 120 and sum(r["split"] == "heldout" for r in rows) == 40
+    for row in rows:
+        assert shipped[(row["split"], row["id"], row["text"])] == row["first"], row
+    agreement = sum(r["first"] == r["second"] for r in rows) / len(rows)
+    assert agreement == pytest.approx(0.967, abs=0.001)
