@@ -15,10 +15,9 @@ from harness.personas.exam import load_exams
 from harness.run.runner import RunConfig, Runner
 
 CAREFUL = "ref:careful"
-# KNOWN WEAKNESS (README, "Not gameable by phrases"): these still pass the core exam against the
-# scripted customer, because the matcher reads their pasted offer sentences ("I can refund it
-# now, or credit it to your next bill") as the persona's own remedy on most personas, and the
-# exam averages the conversations. The test states it, so that a fix shows up here.
+# attempts known to pass an exam (none now; tip stuffing and one paragraph did until a repeated
+# turn stopped counting as progress and the matcher learnt stock offers): a known weakness is
+# stated here, so that its fix shows up
 KNOWN_TO_PASS: set[str] = set()
 
 

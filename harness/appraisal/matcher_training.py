@@ -189,15 +189,15 @@ def train_matcher(
         )  # fmt: skip
         thresholds[kind] = best
         cover_v = cover_h = None
+        floor = 0.0
         if kind == "offer":
             # then how much of the least-said part an offer must cover: chosen on the same
             # validation items, the best F1 (ties to the higher floor, fewer false offers)
             cover_v, cover_h = xv[:, LEAST_PART], xh[:, LEAST_PART]
-            thresholds["least_part"] = max(
+            floor = thresholds["least_part"] = max(
                 LEAST_PART_FLOORS,
                 key=lambda f: (_measure(labels, pv, gold_v, best, cover_v, f)["f1"], f),
             )
-        floor = thresholds.get("least_part", 0.0) if kind == "offer" else 0.0
         card["validation"][kind] = _measure(labels, pv, gold_v, best, cover_v, floor)
         card["held_out"][kind] = _measure(labels, ph, gold_h, best, cover_h, floor)
         log(f"{kind}: threshold {best}, held-out {card['held_out'][kind]}")

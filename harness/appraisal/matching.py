@@ -312,15 +312,13 @@ class Matcher:
         self.thresholds = card["thresholds"]
 
     def features(self, pairs: list[tuple[str, str]]) -> Any:
+        """[pairs, features] for (piece, description) pairs."""
         torch = self.torch
         vectors = self.encoder.encode_tokens([t for pair in pairs for t in pair])
         return torch.stack([pair_features(torch, vectors, p, d) for p, d in pairs])
 
-    def probabilities(self, kind: str, pairs: list[tuple[str, str]]) -> Any:
-        """[pairs, labels] for (piece, description) pairs of one kind ("offer" or "fact")."""
-        return self._softmax(kind, self.features(pairs))
-
-    def _softmax(self, kind: str, x: Any) -> Any:
+    def probabilities(self, kind: str, x: Any) -> Any:
+        """[pairs, labels] from the features of pairs of one kind ("offer" or "fact")."""
         with self.torch.inference_mode():
             return self.torch.softmax(self.heads[kind](x), dim=-1)
 
@@ -331,14 +329,14 @@ class Matcher:
         labels = OFFER_LABELS if kind == "offer" else FACT_LABELS
         found = pieces(text)
         x = self.features([(p, d) for _, d in items for p in found])
-        probs = self._softmax(kind, x).reshape(len(items), len(found), len(labels))
+        probs = self.probabilities(kind, x).reshape(len(items), len(found), len(labels))
         least_part = x[:, LEAST_PART].reshape(len(items), len(found))
         # an offer must say every part of the resolution in some words; the head alone lets a
         # pasted sentence that shares one part (a refund, a number of days) through
-        floor = self.thresholds.get("least_part", 0.0) if kind == "offer" else 0.0
+        floor = self.thresholds.get("least_part") if kind == "offer" else None
         out = {}
         for (item_id, _), rows, covered in zip(items, probs, least_part, strict=True):
-            whole = rows[:, 0] * (covered >= floor)
+            whole = rows[:, 0] if floor is None else rows[:, 0] * (covered >= floor)
             best = whole.argmax()
             positive = float(whole[best])
             if positive >= self.thresholds[kind]:
