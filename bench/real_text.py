@@ -22,6 +22,7 @@ from harness.behaviours import NEGATIVE
 from harness.judge import BehaviourJudge, open_judge
 from harness.judge.calibration import real_text_report
 from harness.judge.corpora import CORPORA, load_corpus
+from harness.judge.mood import read_moods
 from harness.judge.records import conversation_from, judgement_record
 from harness.personas.rubric import load_rubric
 
@@ -47,7 +48,7 @@ def main() -> int:
         if args.limit and len(records) > args.limit:
             records = random.Random(args.seed).sample(records, args.limit)
         started = time.perf_counter()
-        conversations = [conversation_from(r, {}) for r in records]
+        conversations = read_moods([conversation_from(r, {}) for r in records])
         judgements = judge.judge_all(conversations, rubric)
         judged = [
             judgement_record(c, j, rubric) for c, j in zip(conversations, judgements, strict=True)

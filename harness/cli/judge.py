@@ -34,12 +34,17 @@ def _cmd_judge(args: argparse.Namespace) -> int:
     atomic_write_text(
         Path(args.out), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
     )
-    print(f"{'id':<24} {'composite':>9}  {'passed':<6}  unscored  critical failures")
+    print(f"{'id':<24} {'composite':>9}  {'passed':<6}  unscored  {'anger':<10}  critical failures")
     for r in results:
         composite = "-" if r["composite"] is None else f"{r['composite']:.1f}"
         unscored = sum(1 for s in r["scores"].values() if s["value"] is None)
         critical = ", ".join(r["critical_failures"]) or "-"
-        print(f"{r['id']:<24} {composite:>9}  {r['passed']!s:<6}  {unscored:>8}  {critical}")
+        # the customer's anger at start and end, as their words show it (transcripts only)
+        mood = r.get("customer_mood")
+        anger = f"{mood['anger_start']:.1f}->{mood['anger_end']:.1f}" if mood else "-"
+        print(
+            f"{r['id']:<24} {composite:>9}  {r['passed']!s:<6}  {unscored:>8}  {anger:<10}  {critical}"
+        )
     print(
         f"\n{len(results)} judged by {judge.name} -> {args.out}"
         + (f"; {bad} bad lines" if bad else "")

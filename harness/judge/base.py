@@ -61,6 +61,8 @@ class Conversation:
     outcome: dict[str, Any] | None = None  # simulated episodes only
     persona: Persona | None = None
     appraisals: Mapping[int, Appraisal] = field(default_factory=dict)
+    # a transcript's customer mood as their words show it (judge/mood.py); None in episodes
+    mood: dict[str, Any] | None = None
 
     def agent_turns(self) -> list[tuple[int, str, str]]:
         return agent_turns(self.turns)

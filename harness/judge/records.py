@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from harness.judge.base import Conversation, Judgement
+from harness.judge.mood import read_moods
 from harness.judge.verdict import verdict
 from harness.personas.persona import Persona
 from harness.personas.rubric import Rubric
@@ -32,7 +33,7 @@ def verdict_fields(
     return {
         "judge": judgement.judge,
         "rubric": {"id": rubric.id, "version": rubric.version, "sha256": rubric.content_hash},
-        **verdict(rubric, judgement, conversation.outcome),
+        **verdict(rubric, judgement, conversation.outcome, conversation.mood),
         "scores": {k: s.as_dict() for k, s in judgement.scores.items()},
     }
 
@@ -74,6 +75,6 @@ async def judge_episode(
 def judge_records(
     records: list[dict[str, Any]], rubric: Any, judge: Any, personas: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    conversations = [conversation_from(r, personas) for r in records]
+    conversations = read_moods([conversation_from(r, personas) for r in records])
     judgements = asyncio.run(judge.judge(conversations, rubric))
     return [judgement_record(c, j, rubric) for c, j in zip(conversations, judgements, strict=True)]

@@ -156,6 +156,17 @@ class Critic:
             for text, a, r, s in zip(lines, anger.tolist(), role.tolist(), answers.tolist(), strict=True)
         ]  # fmt: skip
 
+    def anger(self, lines: Sequence[str]) -> list[float]:
+        """How angry each line sounds, 0-10, read in one batch (the judge's reading of a real
+        customer's mood, `judge/mood.py`)."""
+        if not lines:
+            return []
+        texts = sorted(set(lines))
+        with self.torch.inference_mode():
+            read = self.heads["anger"](self.encoder.encode(texts)).squeeze(-1).clamp(0, 10)
+        by_text = dict(zip(texts, read.tolist(), strict=True))
+        return [round(by_text[t], 2) for t in lines]
+
     def choose(
         self, lines: Sequence[str], agent_text: str, target: float, earlier: Sequence[str] = ()
     ) -> tuple[Reading | None, list[Reading]]:
